@@ -1,0 +1,1 @@
+"""Analysis library code shared by tools and hooks."""

@@ -1,0 +1,24 @@
+"""Compatibility layer for the pinned stack (see README, "Stack").
+
+* :mod:`.mmcv_ops`: ``mmcv.ops`` stand-in on mmcv-lite (no-op with full mmcv).
+* :mod:`.checkpoint_loading`: torch ``weights_only`` loading with an
+  allow-list of what mmengine checkpoints contain.
+"""
+from .checkpoint_loading import (TRUST_ENV_VAR, UntrustedCheckpointError,
+                                 install_safe_checkpoint_loader,
+                                 safe_torch_load)
+from .mmcv_ops import CompiledOpUnavailableError, has_compiled_ops
+from .mmcv_ops import install as install_mmcv_ops
+
+
+def install_compat() -> None:
+    """Install every compatibility shim. Idempotent."""
+    install_mmcv_ops()
+    install_safe_checkpoint_loader()
+
+
+__all__ = [
+    'install_compat', 'install_mmcv_ops', 'install_safe_checkpoint_loader',
+    'safe_torch_load', 'has_compiled_ops', 'CompiledOpUnavailableError',
+    'UntrustedCheckpointError', 'TRUST_ENV_VAR'
+]

@@ -1,0 +1,1 @@
+"""mmvitreg.models.batch_augments."""

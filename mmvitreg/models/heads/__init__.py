@@ -1,0 +1,1 @@
+"""mmvitreg.models.heads."""
