@@ -1,0 +1,43 @@
+"""CPU multi-process runs under ``torchrun`` (gloo) through mmengine.
+
+mmengine 0.10.7's ``init_dist('pytorch')`` always calls
+``torch.cuda.set_device`` before ``init_process_group``, which fails on a
+machine without a GPU. When no GPU is present we open the default process
+group with the gloo backend from torchrun's environment ourselves; the
+Runner then sees an initialised group (``is_distributed()``), skips its own
+``init_dist`` and wraps the model in mmengine's ``MMDistributedDataParallel``
+as usual. On GPU machines nothing here runs: mmengine does everything.
+"""
+import os
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.config import Config
+
+
+def init_cpu_process_group(cfg: Config, launcher: str) -> bool:
+    """Open a gloo process group for ``launcher='pytorch'`` without CUDA.
+
+    Returns:
+        bool: whether a group was opened here.
+    """
+    if launcher != 'pytorch' or torch.cuda.is_available():
+        return False
+    if torch_dist.is_initialized():
+        return False
+    missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
+               if k not in os.environ]
+    if missing:
+        raise RuntimeError(
+            f'--launcher pytorch needs the torchrun environment; missing '
+            f'{", ".join(missing)}. Start with tools/dist_train.sh or torchrun.')
+    env_cfg = cfg.setdefault('env_cfg', {})
+    dist_cfg = env_cfg.setdefault('dist_cfg', {})
+    dist_cfg['backend'] = 'gloo'
+    timeout = dist_cfg.get('timeout')
+    kwargs = {}
+    if timeout is not None:
+        from datetime import timedelta
+        kwargs['timeout'] = timedelta(seconds=timeout)
+    torch_dist.init_process_group(backend='gloo', **kwargs)
+    return True

@@ -1,0 +1,68 @@
+"""Checks run before the Runner touches the work dir.
+
+mmengine builds datasets lazily (inside ``Runner.train``/``test``), after the
+Runner has already created the work dir and dumped the config, and a missing
+data root then surfaces as a bare listing error deep in a dataset class.
+:func:`check_data_paths` walks the dataloader configs first and raises one
+``FileNotFoundError`` naming the config key and the path.
+"""
+import os.path as osp
+from typing import Iterator, Tuple
+
+from mmengine.config import Config
+
+DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+_HINT = ('For the embedded digits data run `python tools/prepare_digits.py`; '
+         'for real data set the path with --cfg-options {key}=PATH.')
+
+
+def _leaf_datasets(dataset: dict, key: str) -> Iterator[Tuple[str, dict]]:
+    """Yield ``(config key, dataset cfg)`` through wrapper datasets."""
+    if not isinstance(dataset, dict):
+        return
+    if 'dataset' in dataset:
+        yield from _leaf_datasets(dataset['dataset'], f'{key}.dataset')
+    elif 'datasets' in dataset:
+        for i, child in enumerate(dataset['datasets']):
+            yield from _leaf_datasets(child, f'{key}.datasets.{i}')
+    else:
+        yield key, dataset
+
+
+def _join(root: str, path: str) -> str:
+    return path if not root or osp.isabs(path) else osp.join(root, path)
+
+
+def _check(path: str, key: str, what: str) -> None:
+    if not osp.exists(path):
+        raise FileNotFoundError(
+            f'{key}: {what} {path!r} does not exist. ' + _HINT.format(key=key))
+
+
+def check_data_paths(cfg: Config, train: bool = True) -> None:
+    """Raise ``FileNotFoundError`` for the first missing data path.
+
+    Args:
+        cfg: the full config.
+        train: check the train and val loaders (True) or the test loader.
+    """
+    keys = DATALOADER_KEYS[:2] if train else DATALOADER_KEYS[2:]
+    for loader_key in keys:
+        loader = cfg.get(loader_key)
+        if not loader or 'dataset' not in loader:
+            continue
+        for key, ds in _leaf_datasets(loader['dataset'],
+                                      f'{loader_key}.dataset'):
+            root = ds.get('data_root') or ''
+            if root:
+                _check(root, f'{key}.data_root', 'data root')
+            ann_file = ds.get('ann_file') or ''
+            if ann_file:
+                _check(_join(root, ann_file), f'{key}.ann_file', 'ann file')
+            prefix = ds.get('data_prefix') or {}
+            if isinstance(prefix, str):
+                prefix = {'': prefix}
+            for name, sub in prefix.items():
+                if sub:
+                    sub_key = f'{key}.data_prefix' + (f'.{name}' if name else '')
+                    _check(_join(root, sub), sub_key, 'data folder')

@@ -1,0 +1,133 @@
+"""Evaluate a checkpoint: top-1/top-5 (classifiers) or aAcc/mIoU/mAcc with a
+per-class IoU table (segmenters), chosen from the config's ``default_scope``.
+
+    python tools/test.py CONFIG CKPT [--work-dir D] [--out F] [--show-dir D]
+        [--tta] [--cfg-options k=v ...] [--launcher ...] [--trust-checkpoint]
+
+``--out``: classifiers dump predictions to the pickle file F (mmengine
+``DumpResults``); segmenters write prediction PNGs in the dataset's label
+format into the directory F (IoUMetric ``output_dir``, ``format_only`` off).
+The checkpoint is loaded strictly: any missing or unexpected key is an error
+naming the file. The final metrics are printed and written to
+``<work_dir>/test_metrics.json``.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+from copy import deepcopy
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
+from mmengine.config import ConfigDict, DictAction  # noqa: E402
+from mmengine.registry import RUNNERS  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmvitreg.apis import (check_data_paths, init_cpu_process_group,  # noqa
+                           load_checkpoint_strict, load_config, task_of)
+from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Evaluate a checkpoint')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
+    parser.add_argument('--out', help='classifiers: predictions pickle file; '
+                        'segmenters: directory for prediction PNGs')
+    parser.add_argument('--show-dir', help='directory for painted images')
+    parser.add_argument('--tta', action='store_true',
+                        help='test-time augmentation (seg: multi-scale + flip '
+                        'from the config; cls: flip)')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help=f'allow arbitrary pickled objects ({TRUST_ENV_VAR})')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override settings in the config')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def _classification_args(cfg, args):
+    if args.out:
+        cfg.test_evaluator = [cfg.test_evaluator] if isinstance(
+            cfg.test_evaluator, dict) else list(cfg.test_evaluator)
+        cfg.test_evaluator.append(
+            dict(type='DumpResults', out_file_path=args.out))
+    if args.show_dir:
+        vis = cfg.default_hooks.get('visualization')
+        if vis is None:
+            raise KeyError(f'{cfg.filename}: --show-dir needs '
+                           'default_hooks.visualization')
+        vis.update(enable=True, out_dir=args.show_dir)
+    if args.tta:
+        cfg.setdefault('tta_model', dict(type='AverageClsScoreTTA'))
+        if 'tta_pipeline' not in cfg:
+            test_pipeline = cfg.test_dataloader.dataset.pipeline
+            cfg.tta_pipeline = deepcopy(test_pipeline)
+            cfg.tta_pipeline[-1] = dict(
+                type='TestTimeAug',
+                transforms=[[dict(type='RandomFlip', prob=1.),
+                             dict(type='RandomFlip', prob=0.)],
+                            [test_pipeline[-1]]])
+        cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+
+
+def _segmentation_args(cfg, args):
+    if args.out:
+        cfg.test_evaluator['output_dir'] = args.out
+        cfg.test_evaluator['keep_results'] = True
+    if args.show_dir:
+        vis = cfg.default_hooks.get('visualization')
+        if vis is None:
+            raise KeyError(f'{cfg.filename}: --show-dir needs '
+                           'default_hooks.visualization')
+        vis['draw'] = True
+        cfg.visualizer['save_dir'] = args.show_dir
+    if args.tta:
+        for key in ('tta_model', 'tta_pipeline'):
+            if key not in cfg:
+                raise KeyError(f'{cfg.filename}: --tta needs `{key}`')
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    if args.trust_checkpoint:
+        os.environ[TRUST_ENV_VAR] = '1'
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
+    cfg = load_config(args.config, args.cfg_options, args.work_dir)
+    cfg.launcher = args.launcher
+    cfg.load_from = None  # loaded strictly below
+    if task_of(cfg) == 'cls':
+        _classification_args(cfg, args)
+    else:
+        _segmentation_args(cfg, args)
+    check_data_paths(cfg, train=False)
+    init_cpu_process_group(cfg, args.launcher)
+    runner = (Runner.from_cfg(cfg)
+              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    load_checkpoint_strict(runner, args.checkpoint)
+    metrics = runner.test()
+    if runner.rank == 0:
+        metrics = {k: float(v) if hasattr(v, '__float__') else v
+                   for k, v in metrics.items()}
+        out = osp.join(cfg.work_dir, 'test_metrics.json')
+        with open(out, 'w') as f:
+            json.dump(dict(config=args.config, checkpoint=args.checkpoint,
+                           metrics=metrics), f, indent=2)
+        print(json.dumps(metrics, indent=2))
+    return metrics
+
+
+if __name__ == '__main__':
+    main()

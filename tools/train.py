@@ -1,0 +1,100 @@
+"""Train any mmvitreg config: pretraining (mmpretrain) or segmentation (mmseg).
+
+The task is chosen from the config's ``default_scope``; every argument
+follows the OpenMMLab tools:
+
+    python tools/train.py CONFIG [--work-dir D] [--resume [CKPT]] [--amp]
+        [--auto-scale-lr] [--no-validate] [--cfg-options k=v ...]
+        [--launcher none|pytorch|slurm|mpi] [--trust-checkpoint]
+
+Multi-process: ``tools/dist_train.sh CONFIG GPUS`` (torchrun) or
+``tools/slurm_train.sh``; mmengine's launchers and DDP do the rest (on a
+machine without GPU, torchrun runs use the gloo backend).
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
+from mmengine.config import DictAction  # noqa: E402
+from mmengine.registry import RUNNERS  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmvitreg.apis import (check_data_paths, init_cpu_process_group,  # noqa
+                           load_config, task_of)
+from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from CKPT, or without a value from the latest '
+        'checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision (AmpOptimWrapper)')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the lr by actual/base batch size')
+    parser.add_argument('--no-validate', action='store_true',
+                        help='skip validation during training')
+    parser.add_argument('--trust-checkpoint', action='store_true',
+                        help=f'load checkpoints with arbitrary pickled '
+                        f'objects (sets {TRUST_ENV_VAR}=1)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings, e.g. train_cfg.max_epochs=5 '
+        'model.backbone.init_cfg.checkpoint=PATH')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def merge_args(cfg, args):
+    """Apply the CLI flags to the config (as mmpretrain/mmseg tools do)."""
+    task_of(cfg)  # fails early on a config of no known scope
+    cfg.launcher = args.launcher
+    if args.no_validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    if args.amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise FileNotFoundError(
+                f'--resume: checkpoint {args.resume} does not exist')
+        cfg.resume, cfg.load_from = True, args.resume
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg:
+            raise KeyError(f'{args.config}: --auto-scale-lr needs '
+                           '`auto_scale_lr = dict(base_batch_size=...)`')
+        cfg.auto_scale_lr.enable = True
+    return cfg
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.trust_checkpoint:
+        os.environ[TRUST_ENV_VAR] = '1'
+    cfg = load_config(args.config, args.cfg_options, args.work_dir)
+    cfg = merge_args(cfg, args)
+    # Fail on missing data before the Runner creates or writes the work dir.
+    check_data_paths(cfg, train=True)
+    init_cpu_process_group(cfg, args.launcher)
+    runner = (Runner.from_cfg(cfg)
+              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
