@@ -1,2 +1,3 @@
 """Models, losses and batch augmentations registered into mmpretrain."""
-from . import backbones, batch_augments, classifiers, heads, losses  # noqa: F401
+from . import (backbones, batch_augments, classifiers, heads,  # noqa: F401
+               losses, weight_init)
