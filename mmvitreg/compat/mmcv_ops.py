@@ -20,6 +20,7 @@ import importlib.util
 import os.path as osp
 import sys
 import types
+import warnings
 from typing import Callable, NoReturn
 
 #: Compiled ops that downstream libraries import unguarded at import time.
@@ -101,4 +102,8 @@ def install() -> bool:
         setattr(ops, name, getattr(point_sample_module, name))
     for name in UNGUARDED_COMPILED_OPS:
         setattr(ops, name, _compiled_op_stub(name))
+    # mmcv.cnn warns on every import that this compiled op is missing; the
+    # stand-in already explains it when (and only when) it is used.
+    warnings.filterwarnings(
+        'ignore', message='Fail to import ``MultiScaleDeformableAttention``')
     return True

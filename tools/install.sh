@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Create .venv (if missing) and install the pinned stack plus mmvitreg (editable).
+# Offline apart from the package registry; safe to run again (no-op when done).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.mmvitreg-requirements
+if [ ! -f "$stamp" ] || ! cmp -s requirements.txt "$stamp"; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt 2>&1 \
+        | { grep -v "^WARNING: Location .* is ignored" || true; }
+    cp requirements.txt "$stamp"
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . 2>&1 \
+    | { grep -v "^WARNING: Location .* is ignored" || true; }
+.venv/bin/python -c "import mmvitreg, mmseg.models, mmpretrain.models; print('mmvitreg', mmvitreg.__version__, 'ready')"
