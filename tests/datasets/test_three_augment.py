@@ -206,3 +206,23 @@ def test_in_real_mmpretrain_pipeline(tmp_path):
     assert out['data_samples'].three_augment in ThreeAugment.OPS
     assert tuple(out['data_samples'].img_shape[:2]) == (32, 32)
     assert (out['inputs'] == again['inputs']).all()
+
+
+def test_ops_match_released_pil_torchvision_ops():
+    # released 3-Augment: torchvision Grayscale(3), PIL ImageOps.solarize,
+    # PIL ImageFilter.GaussianBlur, all on RGB PIL images
+    from PIL import Image, ImageFilter, ImageOps
+    from torchvision import transforms as T
+
+    bgr = np.random.RandomState(9).randint(0, 256, (20, 24, 3), np.uint8)
+    pil = Image.fromarray(bgr[..., ::-1])
+
+    def to_bgr(p):
+        return np.asarray(p)[..., ::-1]
+
+    np.testing.assert_array_equal(grayscale(bgr), to_bgr(T.Grayscale(3)(pil)))
+    np.testing.assert_array_equal(
+        solarize(bgr, 128), to_bgr(ImageOps.solarize(pil, 128)))
+    np.testing.assert_array_equal(
+        gaussian_blur(bgr, 1.3),
+        to_bgr(pil.filter(ImageFilter.GaussianBlur(radius=1.3))))

@@ -1,1 +1,3 @@
 """Data transforms registered into mmpretrain pipelines."""
+from .simple_random_crop import SimpleRandomCrop  # noqa: F401
+from .three_augment import ThreeAugment  # noqa: F401
