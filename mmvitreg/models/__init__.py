@@ -1,3 +1,3 @@
 """Models, losses and batch augmentations registered into mmpretrain."""
 from . import (backbones, batch_augments, classifiers, heads,  # noqa: F401
-               losses, weight_init)
+               losses, utils, weight_init)

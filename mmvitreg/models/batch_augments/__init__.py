@@ -1,1 +1,2 @@
 """mmvitreg.models.batch_augments."""
+from .patch_mixing import PatchMixing  # noqa: F401

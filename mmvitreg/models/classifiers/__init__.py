@@ -1,1 +1,2 @@
 """mmvitreg.models.classifiers."""
+from .diverse_image_classifier import DiverseImageClassifier  # noqa: F401

@@ -1,1 +1,4 @@
 """mmvitreg.models.losses."""
+from .patch_contrastive import PatchContrastiveLoss  # noqa: F401
+from .patch_cosine import PatchCosineLoss  # noqa: F401
+from .patch_mixing import PatchMixingLoss  # noqa: F401
