@@ -22,10 +22,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
 from mmengine.config import ConfigDict, DictAction  # noqa: E402
-from mmengine.registry import RUNNERS  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
 
-from mmvitreg.apis import (check_data_paths, init_cpu_process_group,  # noqa
+from mmvitreg.apis import (build_runner, check_data_paths,  # noqa: E402
+                           init_cpu_process_group,
                            load_checkpoint_strict, load_config, task_of)
 from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
 
@@ -114,8 +113,7 @@ def main(argv=None) -> dict:
         _segmentation_args(cfg, args)
     check_data_paths(cfg, train=False)
     init_cpu_process_group(cfg, args.launcher)
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner = build_runner(cfg)
     load_checkpoint_strict(runner, args.checkpoint)
     metrics = runner.test()
     if runner.rank == 0:
