@@ -10,6 +10,7 @@ the same arguments does nothing; other arguments need ``--force``. See
 """
 import argparse
 import json
+import sys
 import time
 
 from mmvitreg.datasets.digits import MARKER, prepare_digits
@@ -33,10 +34,13 @@ def parse_args(argv=None):
 def main(argv=None):
     a = parse_args(argv)
     start = time.perf_counter()
-    paths = prepare_digits(a.out, size=a.size, scene_size=a.scene_size,
-                           train_scenes=a.train_scenes,
-                           val_scenes=a.val_scenes, seed=a.seed,
-                           force=a.force)
+    try:
+        paths = prepare_digits(a.out, size=a.size, scene_size=a.scene_size,
+                               train_scenes=a.train_scenes,
+                               val_scenes=a.val_scenes, seed=a.seed,
+                               force=a.force)
+    except (FileExistsError, ValueError, TypeError) as e:
+        sys.exit(f'prepare_digits.py: error: {e}')
     with open(paths['marker']) as f:
         counts = json.load(f)['counts']
     print(f'digits data set ready in {time.perf_counter() - start:.1f} s '

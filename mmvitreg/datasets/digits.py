@@ -275,6 +275,12 @@ def _read_marker(root: str) -> Optional[dict]:
                          'force=True (--force) to regenerate.') from e
 
 
+def _describe(marker: dict) -> str:
+    args = marker.get('args') or {}
+    text = ', '.join(f'{k}={v}' for k, v in sorted(args.items()))
+    return f'{text} (format {marker.get("format_version")})'
+
+
 def _is_ours(root: str) -> bool:
     """Only folders holding nothing but this writer's output may be replaced."""
     return set(os.listdir(root)) <= {'imagenet', 'ade', 'cityscapes', MARKER}
@@ -365,10 +371,10 @@ def prepare_digits(out_dir: str = 'data/digits',
                 f'({sorted(os.listdir(root))}); choose another --out or '
                 'remove it yourself.')
         if not force:
-            found = ('no complete tree (no ' + MARKER + ')' if marker is None
-                     else f'a tree written with {marker}')
+            found = (f'no complete tree (no {MARKER})' if marker is None else
+                     f'a tree written with {_describe(marker)}')
             raise FileExistsError(
-                f'{root} holds {found}, not one written with {wanted}. Pass '
+                f'{root} holds {found}; asked for {_describe(wanted)}. Pass '
                 'force=True (--force) to regenerate it, or choose another '
                 '--out.')
     elif osp.exists(root) and not osp.isdir(root):
