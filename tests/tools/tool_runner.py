@@ -1,0 +1,55 @@
+"""Helpers to run the suite's tools the way a user does (subprocess)."""
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+from typing import Dict, List
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CLS_CONFIG = 'configs/demo/vit_tiny_digits.py'
+ADE_CONFIG = 'configs/demo/upernet_vit_tiny_digits_ade20k.py'
+CITYSCAPES_CONFIG = 'configs/demo/upernet_vit_tiny_digits_cityscapes.py'
+SWIN_CLS_CONFIG = 'configs/demo/swin_tiny_digits.py'
+SWIN_ADE_CONFIG = 'configs/demo/upernet_swin_tiny_digits_ade20k.py'
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def data_options(root: str, layout: str, train_size: int = 0,
+                 val_size: int = 0) -> List[str]:
+    """``--cfg-options`` pointing a demo config at the digits tree ``root``."""
+    sub = {'imagenet': 'imagenet', 'ade': 'ade/ADEChallengeData2016',
+           'cityscapes': 'cityscapes'}[layout]
+    opts = [f'{loader}.dataset.data_root={osp.join(root, sub)}'
+            for loader in LOADERS]
+    if train_size:
+        opts.append(f'train_dataloader.dataset.indices={train_size}')
+    if val_size:
+        opts += [f'{loader}.dataset.indices={val_size}'
+                 for loader in LOADERS[1:]]
+    return opts
+
+
+def run_tool(args: List[str], timeout: int = 600,
+             env: Dict[str, str] = None) -> subprocess.CompletedProcess:
+    """Run ``python tools/...`` in the repository root."""
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def snapshot(work_dir: str) -> Dict[str, bytes]:
+    """Every file under ``work_dir`` with its bytes."""
+    files = {}
+    for base, _, names in os.walk(work_dir):
+        for name in names:
+            path = osp.join(base, name)
+            with open(path, 'rb') as f:
+                files[osp.relpath(path, work_dir)] = f.read()
+    return files
