@@ -226,3 +226,41 @@ def test_ops_match_released_pil_torchvision_ops():
     np.testing.assert_array_equal(
         gaussian_blur(bgr, 1.3),
         to_bgr(pil.filter(ImageFilter.GaussianBlur(radius=1.3))))
+
+
+def test_reproducible_through_mmengine_dataloader_workers(tmp_path):
+    # mmengine seeds numpy in every data-loader worker from the runner seed
+    from mmengine.runner import Runner
+    from mmpretrain.datasets import CustomDataset
+
+    rng = np.random.RandomState(0)
+    for cls in ('a', 'b'):
+        (tmp_path / cls).mkdir()
+        for i in range(6):
+            mmcv.imwrite(
+                rng.randint(0, 256, (20, 20, 3), np.uint8),
+                str(tmp_path / cls / f'{i}.png'))
+
+    def ops(seed):
+        dataset = CustomDataset(
+            data_root=str(tmp_path),
+            pipeline=[
+                dict(type='LoadImageFromFile'),
+                dict(type='ThreeAugment'),
+                dict(type='PackInputs', meta_keys=('three_augment', )),
+            ])
+        loader = Runner.build_dataloader(
+            dict(
+                batch_size=4,
+                num_workers=1,
+                sampler=dict(type='DefaultSampler', shuffle=False),
+                dataset=dataset),
+            seed=seed)
+        return [(s.three_augment, batch['inputs'][k].sum().item())
+                for batch in loader
+                for k, s in enumerate(batch['data_samples'])]
+
+    first = ops(0)
+    assert len(first) == 12
+    assert first == ops(0)
+    assert [o for o, _ in first] != [o for o, _ in ops(1)]

@@ -67,7 +67,8 @@ def test_reductions_weight_and_loss_weight():
     total = ThresholdedBCELoss(reduction='sum')(LOGITS, SOFT)
     assert total.item() == pytest.approx(6.547604, abs=1e-5)
     # per-sample weights (0, 1): only row 1 counts, still divided by N * C
-    weighted = ThresholdedBCELoss()(LOGITS, SOFT, weight=torch.tensor([0., 1.]))
+    weighted = ThresholdedBCELoss()(
+        LOGITS, SOFT, weight=torch.tensor([0., 1.]))
     row1 = 0.693147 + 1.313262 + 2.126928
     assert weighted.item() == pytest.approx(row1 / 6, abs=1e-5)
 
@@ -125,4 +126,5 @@ def test_bad_input():
         crit(LOGITS, torch.tensor([0, 1, 2]))
     with pytest.raises(ValueError, match='reduction'):
         ThresholdedBCELoss(reduction='max')
-    assert 'threshold=0.0' in repr(MODELS.build(dict(type='ThresholdedBCELoss')))
+    built = MODELS.build(dict(type='ThresholdedBCELoss'))
+    assert 'threshold=0.0' in repr(built)
