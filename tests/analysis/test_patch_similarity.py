@@ -190,3 +190,140 @@ def test_layer_similarity_averages_first_images_and_restores_mode():
                                   abs=1e-6)
     with pytest.raises(ValueError, match='no images'):
         layer_similarity(classifier, [], num_images=2)
+
+
+# ----------------------------------------------------------------------- CLI
+CONFIG_TEMPLATE = '''
+default_scope = 'mmpretrain'
+custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)
+data_preprocessor = dict(
+    num_classes=2, mean=[127.5, 127.5, 127.5], std=[64.0, 64.0, 64.0],
+    to_rgb=True)
+model = dict(
+    type='ImageClassifier',
+    backbone=dict(
+        type='VisionTransformer',
+        arch=dict(embed_dims=32, num_layers=3, num_heads=2,
+                  feedforward_channels=64),
+        img_size=32, patch_size=4),
+    head=dict(type='LinearClsHead', num_classes=2, in_channels=32))
+val_dataloader = dict(
+    batch_size=4, num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type='CustomDataset', data_root={root!r},
+                 pipeline=[dict(type='LoadImageFromFile'),
+                           dict(type='PackInputs')]))
+'''
+
+
+def write_tiny_project(tmp_path):
+    """Four 32x32 RGB images in two class folders and a config over them."""
+    from PIL import Image
+    root = tmp_path / 'data'
+    gen = torch.Generator().manual_seed(0)
+    images = []
+    for cls in ('a', 'b'):
+        (root / cls).mkdir(parents=True)
+        for k in range(2):
+            pixels = torch.randint(0, 256, (32, 32, 3), generator=gen,
+                                   dtype=torch.uint8)
+            Image.fromarray(pixels.numpy()).save(root / cls / f'{k}.png')
+            images.append(pixels)
+    config = tmp_path / 'tiny_vit.py'
+    config.write_text(CONFIG_TEMPLATE.format(root=str(root)))
+    return config, images
+
+
+def build_classifier(seed):
+    torch.manual_seed(seed)
+    return MODELS.build(
+        dict(type='ImageClassifier',
+             backbone=dict(type='VisionTransformer', arch=TINY_VIT,
+                           img_size=32, patch_size=4),
+             head=dict(type='LinearClsHead', num_classes=2,
+                       in_channels=32)))
+
+
+def run_cli(*args):
+    return subprocess.run(
+        [PYTHON, 'tools/analysis/patch_similarity.py', *map(str, args)],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def expected_curve(model, images):
+    """Independent recomputation: RGB images normalised by hand."""
+    x = torch.stack([img.permute(2, 0, 1).float() for img in images])
+    x = (x - 127.5) / 64.0
+    model.eval()
+    with torch.no_grad():
+        tokens = collect_layer_tokens(model, x)
+    return [mean_patch_cosine(t).double().mean().item() for t in tokens]
+
+
+def test_cli_two_checkpoints_end_to_end(tmp_path):
+    config, images = write_tiny_project(tmp_path)
+    models = [build_classifier(seed) for seed in (0, 1)]
+    ckpts = []
+    for name, model in zip(('base', 'other'), models):
+        path = tmp_path / f'{name}.pth'
+        torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+        ckpts.append(path)
+    out = tmp_path / 'out'
+    out.mkdir()
+    (out / 'notes.txt').write_text('keep me')
+
+    # 3 of the 4 images: the first two batches of 2, the second one cut
+    proc = run_cli(config, ckpts[0], config, ckpts[1], '--num-images', 3,
+                   '--batch-size', 2, '--out', out, '--labels', 'A', 'B')
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    with open(out / 'patch_similarity.csv') as f:
+        rows = list(csv.DictReader(f))
+    assert [(r['label'], r['layer']) for r in rows] == [
+        ('A', '0'), ('A', '1'), ('A', '2'), ('B', '0'), ('B', '1'),
+        ('B', '2')]
+    for label, model in zip('AB', models):
+        got = [float(r['similarity']) for r in rows if r['label'] == label]
+        assert got == pytest.approx(expected_curve(model, images[:3]),
+                                    abs=1e-5)
+        assert got != pytest.approx(expected_curve(model, images), abs=1e-5)
+
+    report = json.loads((out / 'patch_similarity.json').read_text())
+    assert [r['label'] for r in report['results']] == ['A', 'B']
+    assert report['results'][0]['num_images'] == 3
+    assert report['results'][0]['blocks'] == ['layers.0', 'layers.1',
+                                              'layers.2']
+    assert report['results'][0]['checkpoint'] == str(ckpts[0])
+    png = (out / 'patch_similarity.png').read_bytes()
+    assert png[:8] == b'\x89PNG\r\n\x1a\n'
+    assert (out / 'notes.txt').read_text() == 'keep me'
+    assert 'layer' in proc.stdout and 'A' in proc.stdout
+
+
+def test_cli_default_labels():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'patch_similarity_tool',
+        osp.join(REPO, 'tools/analysis/patch_similarity.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.default_labels(['w/a/epoch_3.pth', 'w/b/best.pth']) == [
+        'epoch_3', 'best']
+    assert tool.default_labels(['w/a/latest.pth', 'w/b/latest.pth']) == [
+        'a/latest', 'b/latest']
+    assert tool.default_labels(['a/x.pth', 'a/x.pth']) == ['a/x#0', 'a/x#1']
+
+
+def test_cli_wrong_checkpoint_fails_naming_the_file(tmp_path):
+    config, _ = write_tiny_project(tmp_path)
+    state = build_classifier(0).state_dict()
+    state['head.classifier.weight'] = state.pop('head.fc.weight')
+    bad = tmp_path / 'wrong_keys.pth'
+    torch.save({'state_dict': state, 'meta': {}}, bad)
+    out = tmp_path / 'out'
+    proc = run_cli(config, bad, '--out', out, '--num-images', 2)
+    assert proc.returncode != 0
+    assert str(bad) in proc.stderr
+    assert 'head.fc.weight' in proc.stderr
+    assert 'head.classifier.weight' in proc.stderr
+    assert not osp.exists(out / 'patch_similarity.csv')
