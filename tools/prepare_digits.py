@@ -19,15 +19,23 @@ from mmvitreg.datasets.digits import MARKER, prepare_digits
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('--out', default='data/digits', help='root of the tree')
-    p.add_argument('--size', type=int, default=32,
-                   help='side of the classification images (px)')
-    p.add_argument('--scene-size', type=int, default=64,
-                   help='side of the segmentation scenes (px)')
+    p.add_argument(
+        '--size',
+        type=int,
+        default=32,
+        help='side of the classification images (px)')
+    p.add_argument(
+        '--scene-size',
+        type=int,
+        default=64,
+        help='side of the segmentation scenes (px)')
     p.add_argument('--train-scenes', type=int, default=300)
     p.add_argument('--val-scenes', type=int, default=60)
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--force', action='store_true',
-                   help='regenerate a tree written with other arguments')
+    p.add_argument(
+        '--force',
+        action='store_true',
+        help='regenerate a tree written with other arguments')
     return p.parse_args(argv)
 
 
@@ -35,10 +43,14 @@ def main(argv=None):
     a = parse_args(argv)
     start = time.perf_counter()
     try:
-        paths = prepare_digits(a.out, size=a.size, scene_size=a.scene_size,
-                               train_scenes=a.train_scenes,
-                               val_scenes=a.val_scenes, seed=a.seed,
-                               force=a.force)
+        paths = prepare_digits(
+            a.out,
+            size=a.size,
+            scene_size=a.scene_size,
+            train_scenes=a.train_scenes,
+            val_scenes=a.val_scenes,
+            seed=a.seed,
+            force=a.force)
     except (FileExistsError, ValueError, TypeError) as e:
         sys.exit(f'prepare_digits.py: error: {e}')
     with open(paths['marker']) as f:

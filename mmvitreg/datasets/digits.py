@@ -7,7 +7,7 @@ mmpretrain and mmseg read::
 
     <out>/
     ├── .complete.json                    arguments of the run (written last)
-    ├── imagenet/                         mmpretrain ``ImageNet``/``CustomDataset``
+    ├── imagenet/                         mmpretrain ``CustomDataset``
     │   ├── train/n0000000<d>/digit_<idx:05d>.JPEG
     │   ├── val/n0000000<d>/digit_<idx:05d>.JPEG
     │   └── meta/{train,val,classes}.txt  ``n00000003/digit_00012.JPEG 3``
@@ -15,8 +15,11 @@ mmpretrain and mmseg read::
     │   ├── images/{training,validation}/ADE_{train,val}_<i:08d>.jpg
     │   └── annotations/{training,validation}/ADE_{train,val}_<i:08d>.png
     └── cityscapes/                       mmseg ``CityscapesDataset``
-        ├── leftImg8bit/{train,val}/<city>/<city>_000000_<i:06d>_leftImg8bit.png
-        └── gtFine/{train,val}/<city>/<city>_000000_<i:06d>_gtFine_labelTrainIds.png
+        ├── leftImg8bit/{train,val}/<city>/<stem>_leftImg8bit.png
+        └── gtFine/{train,val}/<city>/<stem>_gtFine_labelTrainIds.png
+
+with ``<stem> = <city>_000000_<i:06d>`` and the cities ``digitown`` (odd
+``i``) and ``numberg`` (even ``i``).
 
 Classification: each scan's grey value ``v`` (0-16) becomes ``255 * v / 16``
 and is upscaled bicubically to ``size`` px, replicated to RGB and saved as
@@ -99,9 +102,10 @@ def load_digit_scans() -> Tuple[np.ndarray, np.ndarray]:
     return images, digits.target.astype(np.int64)
 
 
-def stratified_split(labels: np.ndarray, rng: np.random.Generator,
-                     val_fraction: float = VAL_FRACTION
-                     ) -> Tuple[np.ndarray, np.ndarray]:
+def stratified_split(
+        labels: np.ndarray,
+        rng: np.random.Generator,
+        val_fraction: float = VAL_FRACTION) -> Tuple[np.ndarray, np.ndarray]:
     """Per class, put ``round(val_fraction * n_class)`` random indices in val.
 
     Returns:
@@ -140,8 +144,11 @@ def render_background(rng: np.random.Generator, size: int) -> np.ndarray:
     return np.clip(base + texture + noise, 0, 255).astype(np.float32)
 
 
-def place_boxes(rng: np.random.Generator, scene_size: int, num: int,
-                min_side: int, max_side: int,
+def place_boxes(rng: np.random.Generator,
+                scene_size: int,
+                num: int,
+                min_side: int,
+                max_side: int,
                 max_tries: int = 50) -> List[Tuple[int, int, int]]:
     """Random pairwise-disjoint square boxes ``(y, x, side)`` in the canvas.
 
@@ -155,8 +162,8 @@ def place_boxes(rng: np.random.Generator, scene_size: int, num: int,
         for _ in range(max_tries):
             y = int(rng.integers(0, scene_size - side + 1))
             x = int(rng.integers(0, scene_size - side + 1))
-            if all(y + side <= by or by + bs <= y or x + side <= bx
-                   or bx + bs <= x for by, bx, bs in boxes):
+            if all(y + side <= by or by + bs <= y or x + side <= bx or bx +
+                   bs <= x for by, bx, bs in boxes):
                 boxes.append((y, x, side))
                 break
     return boxes
@@ -220,8 +227,9 @@ def write_imagenet(root: str, scans: np.ndarray, labels: np.ndarray,
         for i in idx:
             rel = f'{WNIDS[labels[i]]}/digit_{i:05d}.JPEG'
             grey = to_uint8(upscale(scans[i], size) * 255.0)
-            _write(osp.join(root, split, rel), np.repeat(grey[..., None], 3, 2),
-                   '.jpg', JPEG_PARAMS)
+            _write(
+                osp.join(root, split, rel), np.repeat(grey[..., None], 3, 2),
+                '.jpg', JPEG_PARAMS)
             lines.append(f'{rel} {labels[i]}')
         lines.sort()
         os.makedirs(osp.join(root, 'meta'), exist_ok=True)
@@ -241,17 +249,21 @@ def write_scenes(ade_root: str, city_root: str, scans: np.ndarray,
     for i in range(1, num + 1):
         img, mask = render_scene(rng, scans, labels, pool, scene_size)
         name = f'ADE_{split}_{i:08d}'
-        _write(osp.join(ade_root, 'images', ade_split, name + '.jpg'), img,
-               '.jpg', JPEG_PARAMS)
-        _write(osp.join(ade_root, 'annotations', ade_split, name + '.png'),
-               mask, '.png', PNG_PARAMS)
+        _write(
+            osp.join(ade_root, 'images', ade_split, name + '.jpg'), img,
+            '.jpg', JPEG_PARAMS)
+        _write(
+            osp.join(ade_root, 'annotations', ade_split, name + '.png'), mask,
+            '.png', PNG_PARAMS)
         city = CITIES[(i - 1) % len(CITIES)]
         stem = f'{city}_000000_{i:06d}'
-        _write(osp.join(city_root, 'leftImg8bit', split, city,
-                        stem + '_leftImg8bit.png'), img, '.png', PNG_PARAMS)
-        _write(osp.join(city_root, 'gtFine', split, city,
-                        stem + '_gtFine_labelTrainIds.png'),
-               ade_to_train_ids(mask), '.png', PNG_PARAMS)
+        _write(
+            osp.join(city_root, 'leftImg8bit', split, city,
+                     stem + '_leftImg8bit.png'), img, '.png', PNG_PARAMS)
+        _write(
+            osp.join(city_root, 'gtFine', split,
+                     city, stem + '_gtFine_labelTrainIds.png'),
+            ade_to_train_ids(mask), '.png', PNG_PARAMS)
 
 
 def _paths(root: str) -> Dict[str, str]:
@@ -282,7 +294,7 @@ def _describe(marker: dict) -> str:
 
 
 def _is_ours(root: str) -> bool:
-    """Only folders holding nothing but this writer's output may be replaced."""
+    """Only folders holding nothing but this writer's output are replaced."""
     return set(os.listdir(root)) <= {'imagenet', 'ade', 'cityscapes', MARKER}
 
 
@@ -295,8 +307,8 @@ def _write_tree(root: str, args: dict) -> None:
     counts = write_imagenet(p['imagenet'], scans, labels,
                             dict(train=train_idx, val=val_idx), args['size'])
     for split, pool, num, ss in (('train', train_idx, args['train_scenes'],
-                                  train_ss),
-                                 ('val', val_idx, args['val_scenes'], val_ss)):
+                                  train_ss), ('val', val_idx,
+                                              args['val_scenes'], val_ss)):
         write_scenes(p['ade'], p['cityscapes'], scans, labels, pool, split,
                      num, args['scene_size'], np.random.default_rng(ss))
     marker = dict(
@@ -320,9 +332,12 @@ def _check_args(size, scene_size, train_scenes, val_scenes, seed) -> dict:
             raise TypeError(f'{name} must be an int, got {value!r}')
         if value < low:
             raise ValueError(f'{name} must be >= {low}, got {value}')
-    return dict(size=int(size), scene_size=int(scene_size),
-                train_scenes=int(train_scenes), val_scenes=int(val_scenes),
-                seed=int(seed))
+    return dict(
+        size=int(size),
+        scene_size=int(scene_size),
+        train_scenes=int(train_scenes),
+        val_scenes=int(val_scenes),
+        seed=int(seed))
 
 
 def prepare_digits(out_dir: str = 'data/digits',

@@ -6,9 +6,9 @@ opaque error deep inside a data loader worker (or as a silently empty class).
 ``ImageNetFolder`` takes the same arguments and fails at construction with one
 error that names the offending path.
 """
-import os
+
 import os.path as osp
-from typing import List, Optional, Sequence, Union
+from typing import List, Sequence, Union
 
 from mmengine.fileio import LocalBackend, get_file_backend, list_from_file
 from mmpretrain.datasets import CustomDataset
@@ -67,8 +67,7 @@ class ImageNetFolder(CustomDataset):
 
     @staticmethod
     def _resolve_classes_file(classes, data_root: str):
-        if not isinstance(classes, str) or osp.isfile(
-                osp.expanduser(classes)):
+        if not isinstance(classes, str) or osp.isfile(osp.expanduser(classes)):
             return classes
         if data_root and not osp.isabs(classes):
             joined = osp.join(data_root, classes)
@@ -81,12 +80,12 @@ class ImageNetFolder(CustomDataset):
     # ------------------------------------------------------------------
     def load_data_list(self) -> List[dict]:
         if not isinstance(
-                get_file_backend(self.img_prefix or '.', enable_singleton=True),
+                get_file_backend(
+                    self.img_prefix or '.', enable_singleton=True),
                 LocalBackend):
             return super().load_data_list()
         if self.data_root and not osp.isdir(self.data_root):
-            raise FileNotFoundError(
-                f'data_root not found: {self.data_root}')
+            raise FileNotFoundError(f'data_root not found: {self.data_root}')
         if not osp.isdir(self.img_prefix or '.'):
             raise FileNotFoundError(
                 f'image folder (data_prefix) not found: {self.img_prefix}')
@@ -114,9 +113,8 @@ class ImageNetFolder(CustomDataset):
                                      f'<int label>", got {line!r}') from None
                 if label < 0 or (num_classes is not None
                                  and label >= num_classes):
-                    raise ValueError(
-                        f'{where}: label {label} is outside [0, '
-                        f'{num_classes}) for {line!r}')
+                    raise ValueError(f'{where}: label {label} is outside [0, '
+                                     f'{num_classes}) for {line!r}')
                 info = dict(gt_label=label)
             else:
                 filename, info = line, {}

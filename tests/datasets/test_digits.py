@@ -15,13 +15,16 @@ import pytest
 from mmvitreg.datasets import digits as D
 
 SMALL = dict(size=32, scene_size=64, train_scenes=24, val_scenes=8, seed=0)
-TOOL = osp.join(osp.dirname(__file__), '..', '..', 'tools', 'prepare_digits.py')
+TOOL = osp.join(
+    osp.dirname(__file__), '..', '..', 'tools', 'prepare_digits.py')
 
 
 def tree_hash(root: str) -> str:
+    """SHA-1 over every file's relative path and bytes (marker included)."""
+    files = glob.glob(osp.join(root, '**'), recursive=True)
+    files.append(osp.join(root, D.MARKER))  # glob skips dot files
     h = hashlib.sha1()
-    for path in sorted(glob.glob(osp.join(root, '**'), recursive=True) +
-                       [osp.join(root, D.MARKER)]):
+    for path in sorted(files):
         if osp.isfile(path):
             h.update(osp.relpath(path, root).encode())
             with open(path, 'rb') as f:
@@ -40,12 +43,13 @@ def read_lines(path):
 def test_stratified_split_counts():
     _, labels = D.load_digit_scans()
     assert np.bincount(labels).tolist() == [
-        178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+        178, 182, 177, 183, 181, 182, 181, 179, 174, 180
+    ]
     train, val = D.stratified_split(labels, np.random.default_rng(0))
     # round(0.2 * n): 35.6->36, 36.4->36, 35.4->35, 36.6->37, 36.2->36,
     # 36.4->36, 36.2->36, 35.8->36, 34.8->35, 36.0->36
-    assert np.bincount(labels[val]).tolist() == [
-        36, 36, 35, 37, 36, 36, 36, 36, 35, 36]
+    assert np.bincount(
+        labels[val]).tolist() == [36, 36, 35, 37, 36, 36, 36, 36, 35, 36]
     assert len(val) == 359 and len(train) == 1438
     assert not set(train) & set(val)
 
@@ -100,8 +104,8 @@ def test_render_scene_uses_only_the_pool():
 # --------------------------------------------------------------------------
 def test_imagenet_layout(digits_root):
     root = osp.join(digits_root, 'imagenet')
-    assert read_lines(osp.join(root, 'meta', 'classes.txt')) == list(
-        D.DIGIT_CLASSES)
+    assert read_lines(osp.join(root, 'meta',
+                               'classes.txt')) == list(D.DIGIT_CLASSES)
     scans, labels = D.load_digit_scans()
     seen = {}
     for split, count in (('train', 1438), ('val', 359)):
@@ -163,8 +167,10 @@ def test_scene_layouts_agree(digits_root, split, count):
         assert (a_ann >= 2).any() and (a_ann == 1).any()
         # same scene (JPEG vs lossless PNG: compare at low frequencies, the
         # pixel noise does not survive chroma subsampling), same labels
-        blur = [cv2.GaussianBlur(x.astype(np.float32), (5, 5), 0)
-                for x in (a_img, c_img)]
+        blur = [
+            cv2.GaussianBlur(x.astype(np.float32), (5, 5), 0)
+            for x in (a_img, c_img)
+        ]
         assert np.abs(blur[0] - blur[1]).mean() < 2
         np.testing.assert_array_equal(D.ade_to_train_ids(a_ann), c_ann)
         # digits are brighter than the background they sit on
@@ -221,6 +227,7 @@ def test_incomplete_or_foreign_folders_are_not_reused(tmp_path):
 
 
 def test_failure_leaves_nothing_marked_complete(tmp_path, monkeypatch):
+
     def broken(*args, **kwargs):
         raise RuntimeError('disk full')
 
@@ -237,8 +244,9 @@ def test_cli(digits_root, tmp_path, capsys):
     assert 'imagenet_train' in capsys.readouterr().out
     assert tree_hash(out) == tree_hash(digits_root)
     with pytest.raises(SystemExit, match='--force'):
-        runpy.run_path(TOOL, run_name='not_main')['main'](argv + ['--size',
-                                                                  '16'])
+        runpy.run_path(
+            TOOL, run_name='not_main')['main'](
+                argv + ['--size', '16'])
 
 
 # --------------------------------------------------------------------------
@@ -251,8 +259,11 @@ def build_seg(type_, data_root, data_prefix):
         TRANSFORMS.build(dict(type='LoadAnnotations')),
     ]
     return DATASETS.build(
-        dict(type=type_, data_root=data_root, data_prefix=data_prefix,
-             pipeline=pipeline))
+        dict(
+            type=type_,
+            data_root=data_root,
+            data_prefix=data_prefix,
+            pipeline=pipeline))
 
 
 @pytest.mark.parametrize('split,count', [('train', 24), ('val', 8)])
@@ -261,8 +272,9 @@ def test_seg_datasets_read_the_files(digits_root, split, count):
     ade = build_seg(
         'DigitScenesADE20KDataset',
         osp.join(digits_root, 'ade', 'ADEChallengeData2016'),
-        dict(img_path=f'images/{ade_split}',
-             seg_map_path=f'annotations/{ade_split}'))
+        dict(
+            img_path=f'images/{ade_split}',
+            seg_map_path=f'annotations/{ade_split}'))
     city = build_seg(
         'DigitScenesCityscapesDataset', osp.join(digits_root, 'cityscapes'),
         dict(img_path=f'leftImg8bit/{split}', seg_map_path=f'gtFine/{split}'))
