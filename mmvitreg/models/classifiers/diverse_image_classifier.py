@@ -165,8 +165,8 @@ class DiverseImageClassifier(ImageClassifier):
                 [s.patch_source.flatten() for s in data_samples])
             if source.size(1) != num_tokens:
                 raise ValueError(
-                    f'DataSample.patch_source has {source.size(1)} patches but '
-                    f'the backbone produced {num_tokens} tokens: set '
+                    f'DataSample.patch_source has {source.size(1)} patches '
+                    f'but the backbone produced {num_tokens} tokens: set '
                     'PatchMixing.patch_size to the token stride (16 for '
                     'DeiT-p16, 32 for the last Swin stage)')
             scores = torch.stack([s.unmixed_score for s in data_samples])
