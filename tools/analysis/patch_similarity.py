@@ -222,13 +222,19 @@ def write_plot(path: str, results: Sequence[Tuple[str, Dict]]) -> None:
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = plt.subplots(figsize=(6, 4))
+    lowest = 0.0
     for label, res in results:
         curve = res['similarity']
         ax.plot(range(len(curve)), curve, marker='o', label=label)
+        lowest = min(lowest, *curve)
     ax.set_xlabel('block index')
     ax.set_ylabel('mean pairwise cosine similarity of patches')
-    ax.set_ylim(0, 1)
+    # cosine similarities of N patches are >= -1/(N-1): show rare negatives
+    ax.set_ylim(0 if lowest >= 0 else lowest - 0.02, 1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
