@@ -69,6 +69,12 @@ def test_hand_computed_value():
     assert mean_patch_cosine(tokens).item() == pytest.approx(expected)
 
 
+def test_zero_token_counts_as_orthogonal():
+    # only the pair (0, 1) is similar: 2 of 6 ordered pairs
+    tokens = torch.tensor([[[2., 0.], [1., 0.], [0., 0.]]])
+    assert mean_patch_cosine(tokens).item() == pytest.approx(1 / 3)
+
+
 def test_matches_explicit_pairwise_mean():
     torch.manual_seed(1)
     tokens = torch.randn(3, 7, 5) + 0.5
@@ -164,15 +170,39 @@ def test_hooks_removed_on_error_and_unsupported_backbone():
 
 
 # ---------------------------------------------------------- layer_similarity
-def test_layer_similarity_averages_first_images_and_restores_mode():
+def tiny_classifier():
     torch.manual_seed(0)
-    classifier = MODELS.build(
+    return MODELS.build(
         dict(type='ImageClassifier',
              data_preprocessor=dict(type='ClsDataPreprocessor',
                                     mean=[127.5] * 3, std=[64.0] * 3),
              backbone=dict(type='VisionTransformer', arch=TINY_VIT,
                            img_size=32, patch_size=4),
              head=dict(type='LinearClsHead', num_classes=3, in_channels=32)))
+
+
+def test_layer_similarity_unwraps_ddp(tmp_path):
+    import torch.distributed as dist
+    from mmengine.model import MMDistributedDataParallel
+    classifier = tiny_classifier()
+    images = [torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8)
+              for _ in range(2)]
+    loader = [dict(inputs=images)]
+    plain = layer_similarity(classifier, loader, num_images=2)
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path}/pg',
+                            rank=0, world_size=1)
+    try:
+        wrapped = MMDistributedDataParallel(module=classifier)
+        assert layer_similarity(wrapped, loader, num_images=2) == (
+            pytest.approx(plain, abs=1e-6))
+        assert len(collect_layer_tokens(wrapped, torch.zeros(1, 3, 32,
+                                                             32))) == 3
+    finally:
+        dist.destroy_process_group()
+
+
+def test_layer_similarity_averages_first_images_and_restores_mode():
+    classifier = tiny_classifier()
     images = [torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8)
               for _ in range(4)]
     loader = [dict(inputs=images[:2]), dict(inputs=images[2:])]
