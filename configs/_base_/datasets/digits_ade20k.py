@@ -1,0 +1,47 @@
+# Stand-in for ADE20K: 64x64 digit scenes in the ADE20K layout
+# (``data/digits/ade/ADEChallengeData2016``), 11 classes in the masks
+# (0 = background/"other", 1..10 = digits) and ``reduce_zero_label=True`` as
+# for ADE20K, so the model sees 10 classes (the digits) and 255 = ignore.
+# Same pipeline structure as ``ade20k.py`` with every size divided by 8
+# (512 -> 64, 2048 -> 256).
+_base_ = './ade20k.py'
+
+dataset_type = 'DigitScenesADE20KDataset'
+data_root = 'data/digits/ade/ADEChallengeData2016'
+crop_size = (64, 64)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(
+        type='RandomResize',
+        scale=(256, 64),
+        ratio_range=(0.5, 2.0),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(256, 64), keep_ratio=True),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        reduce_zero_label=True,
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        reduce_zero_label=True,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader

@@ -1,0 +1,40 @@
+# Stand-in for Cityscapes: 64x64 digit scenes in the Cityscapes layout
+# (``data/digits/cityscapes``; masks are train ids 0 = background,
+# 1..10 = digits, 255 = ignore; no zero-label reduction, as for Cityscapes).
+# Same pipeline structure as ``cityscapes.py`` with every size divided by 16
+# (crop 512x1024 -> 32x64, resize scale 2048x1024 -> 128x64).
+_base_ = './cityscapes.py'
+
+dataset_type = 'DigitScenesCityscapesDataset'
+data_root = 'data/digits/cityscapes'
+crop_size = (32, 64)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(
+        type='RandomResize',
+        scale=(128, 64),
+        ratio_range=(0.5, 2.0),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(128, 64), keep_ratio=True),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    dataset=dict(
+        type=dataset_type, data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    dataset=dict(
+        type=dataset_type, data_root=data_root, pipeline=test_pipeline))
+test_dataloader = val_dataloader

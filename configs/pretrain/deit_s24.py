@@ -1,0 +1,27 @@
+# DeiT-S24: DeiT-S width (embed 384, 6 heads, MLP 1536) with 24 blocks,
+# ImageNet-1k, 224 px, 300 epochs, the DeiT recipe.
+# Target (Gong et al. 2021, "Vision Transformers with Patch
+# Diversification", Table 1): baseline DeiT-S24 80.3 top-1; with the
+# patch-diversification losses 82.2 (see diverse_* configs).
+_base_ = [
+    '../_base_/models/deit.py',
+    '../_base_/datasets/imagenet.py',
+    '../_base_/schedules/deit_in1k_300e.py',
+    '../_base_/default_runtime_cls.py',
+]
+
+model = dict(
+    backbone=dict(
+        arch=dict(
+            embed_dims=384,
+            num_layers=24,
+            num_heads=6,
+            feedforward_channels=1536),
+        drop_path_rate=0.1),
+    head=dict(in_channels=384))
+
+# 8 GPUs x 128 = 1024 images per step (lr 1e-3 in the schedule).
+train_dataloader = dict(batch_size=128)
+
+default_scope = 'mmpretrain'
+custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)

@@ -1,0 +1,41 @@
+# UperNet + DeiT-B24 on Cityscapes (19 classes, 512x1024 crops, 80k
+# iterations, 16 images/batch, sliding-window inference 512x1024 stride 341).
+# Same model as upernet_deit_b24_ade20k.py; mmseg has no ViT UperNet
+# Cityscapes result to compare with (UperNet R-101 512x1024 80k: 79.4).
+_base_ = [
+    '../_base_/models/upernet_vit.py',
+    '../_base_/datasets/cityscapes.py',
+    '../_base_/schedules/seg_cityscapes_80k.py',
+    '../_base_/default_runtime_seg.py',
+]
+
+pretrained = 'work_dirs/deit_b24/epoch_300.pth'
+embed_dims = 768
+num_classes = 19
+crop_size = (512, 1024)
+data_preprocessor = dict(size=crop_size)
+model = dict(
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        arch=dict(
+            embed_dims=embed_dims,
+            num_layers=24,
+            num_heads=12,
+            feedforward_channels=4 * embed_dims),
+        img_size=crop_size,
+        out_indices=(5, 11, 17, 23),
+        drop_path_rate=0.2,
+        init_cfg=dict(
+            type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
+    neck=dict(in_channels=[embed_dims] * 4, out_channels=embed_dims),
+    decode_head=dict(in_channels=[embed_dims] * 4, num_classes=num_classes),
+    auxiliary_head=dict(in_channels=embed_dims, num_classes=num_classes),
+    test_cfg=dict(mode='slide', crop_size=crop_size, stride=(341, 341)))
+
+# 8 GPUs x 2 images.
+train_dataloader = dict(batch_size=2)
+val_dataloader = dict(batch_size=1)
+test_dataloader = val_dataloader
+
+default_scope = 'mmseg'
+custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)
