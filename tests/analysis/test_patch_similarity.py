@@ -4,7 +4,6 @@ import json
 import math
 import os.path as osp
 import subprocess
-import textwrap
 
 import mmvitreg  # noqa: F401  (compat layer, registration)
 import pytest

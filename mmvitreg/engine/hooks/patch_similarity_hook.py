@@ -136,7 +136,9 @@ class PatchSimilarityHook(Hook):
 
     def scalar_names(self, num_blocks: int) -> List[str]:
         width = max(2, len(str(num_blocks - 1)))
-        return [f'{self.prefix}/layer_{i:0{width}d}' for i in range(num_blocks)]
+        return [
+            f'{self.prefix}/layer_{i:0{width}d}' for i in range(num_blocks)
+        ]
 
     def _log(self, runner, step: int, curve: Sequence[float]) -> None:
         scalars = dict(zip(self.scalar_names(len(curve)), curve))
