@@ -93,8 +93,7 @@ def train_and_test(config: str, work_dir: str, options: List[str]) -> tuple:
 
 def last_layer_similarity(rows: Dict[str, tuple], out_dir: str) -> Dict[str, float]:
     """Per-layer patch similarity of every pretrained row (one plot)."""
-    tool = osp.join(ROOT, 'tools', 'analysis', 'patch_similarity.py')
-    if not rows or not osp.isfile(tool):
+    if not rows:
         return {}
     cmd = [sys.executable, 'tools/analysis/patch_similarity.py']
     for config, ckpt in rows.values():
@@ -102,14 +101,8 @@ def last_layer_similarity(rows: Dict[str, tuple], out_dir: str) -> Dict[str, flo
     cmd += ['--out', out_dir, '--num-images', '128', '--labels', *rows]
     run(cmd, osp.join(out_dir, 'patch_similarity.log'))
     with open(osp.join(out_dir, 'patch_similarity.json')) as f:
-        curves = json.load(f)
-    result = {}
-    for name in rows:
-        curve = curves[name] if isinstance(curves, dict) else None
-        if isinstance(curve, dict):
-            curve = curve.get('similarity', curve.get('layers'))
-        result[name] = float(curve[-1]) if curve else float('nan')
-    return result
+        results = json.load(f)['results']
+    return {r['label']: float(r['similarity'][-1]) for r in results}
 
 
 def fmt(value: Optional[float], scale: float = 1.0) -> str:
