@@ -6,7 +6,7 @@ import subprocess
 import sys
 from typing import Dict, List
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CLS_CONFIG = 'configs/demo/vit_tiny_digits.py'
 ADE_CONFIG = 'configs/demo/upernet_vit_tiny_digits_ade20k.py'
 CITYSCAPES_CONFIG = 'configs/demo/upernet_vit_tiny_digits_cityscapes.py'
