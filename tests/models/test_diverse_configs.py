@@ -8,7 +8,8 @@ import mmvitreg  # noqa: F401
 PAIRS = [('configs/pretrain/deit_s24.py', 16),
          ('configs/pretrain/deit_b24.py', 16),
          ('configs/pretrain/swin_b.py', 32),
-         ('configs/pretrain/swin_l.py', 32)]
+         ('configs/pretrain/swin_l.py', 32),
+         ('configs/demo/vit_tiny_digits.py', 4)]
 EXTRA = {'cosine_loss', 'contrastive_loss', 'mixing_loss', 'first_layer'}
 
 
