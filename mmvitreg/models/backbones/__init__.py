@@ -1,1 +1,2 @@
 """mmvitreg.models.backbones."""
+from .lvvit import LVViT  # noqa: F401
