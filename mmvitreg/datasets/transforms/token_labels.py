@@ -1,0 +1,214 @@
+"""Token-labeling transforms: crop-aligned dense targets from stored maps.
+
+Token labeling (Jiang et al. 2021, ``methods.md`` section 2) supervises every
+output patch token ``i`` with a soft target ``y_i`` taken from a machine
+annotator's dense score map ``(K, H', W')``. The map must undergo the same
+random resized crop and flip as the image. Training pipeline::
+
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadTokenLabel', store_root='data/imagenet/token_labels'),
+    dict(type='RandomResizedCropWithBox', scale=224),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='AlignTokenLabel', grid=(14, 14), num_classes=1000),
+    ...                                   # photometric ops only
+    dict(type='PackInputs', algorithm_keys=['token_label']),
+
+Interface with the model side: ``PackInputs(algorithm_keys=['token_label'])``
+stores the target as a data field of each ``DataSample``
+(``data_sample.token_label``, float32 ``(K, Ht, Wt)``; every location sums to
+1 when ``softmax=True``); ``ClsDataPreprocessor`` keeps the data samples, and
+the model stacks ``torch.stack([ds.token_label for ds in data_samples])`` ->
+``(B, K, Ht, Wt)``; token ``i = r * Wt + c`` of the ViT is grid cell
+``(r, c)``.
+
+Why a subclass of ``RandomResizedCrop``: mmpretrain's transform does not
+record its crop box (it only updates ``img``/``img_shape``).
+:class:`RandomResizedCropWithBox` reuses its logic unchanged and records the
+box. mmcv's ``RandomFlip`` records ``flip``/``flip_direction``. Geometric
+augmentations other than these two (RandAugment's shear/rotate/translate)
+are not followed by the label map: keep them out of token-label pipelines or
+accept the misalignment.
+"""
+from typing import Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+from mmpretrain.datasets.transforms import RandomResizedCrop
+from mmpretrain.registry import TRANSFORMS
+from torchvision.ops import roi_align
+
+from mmvitreg.token_labels.storage import TokenLabelStore
+
+
+@TRANSFORMS.register_module()
+class RandomResizedCropWithBox(RandomResizedCrop):
+    """mmpretrain ``RandomResizedCrop`` that records its crop box.
+
+    The crop, its random draw and the resize are the parent's, unchanged.
+
+    **Added Keys:**
+
+    - ``crop_bbox``: float32 ``(x1, y1, x2, y2)``, the cropped region in
+      pixel-edge coordinates of the image seen by the crop (``x2 - x1`` =
+      crop width; pixel ``(r, c)`` covers ``[c, c+1) x [r, r+1)``).
+    - ``crop_src_shape``: ``(h, w)`` of that image.
+
+    Raises:
+        ValueError: the image was flipped before the crop (``flip`` already
+            in ``results``): token labels replay crop then flip.
+    """
+
+    def rand_crop_params(self, img: np.ndarray) -> Tuple[int, int, int, int]:
+        params = super().rand_crop_params(img)
+        self._last_params = params
+        return params
+
+    def transform(self, results: dict) -> dict:
+        if 'flip' in results:
+            raise ValueError(
+                'RandomResizedCropWithBox must come before RandomFlip: token '
+                'labels replay the crop first, then the flip')
+        h, w = results['img'].shape[:2]
+        results = super().transform(results)
+        oh, ow, th, tw = self._last_params
+        results['crop_bbox'] = np.array([ow, oh, ow + tw, oh + th],
+                                        dtype=np.float32)
+        results['crop_src_shape'] = (h, w)
+        return results
+
+
+@TRANSFORMS.register_module()
+class LoadTokenLabel(BaseTransform):
+    """Load an image's stored top-k score map.
+
+    **Required Keys:** ``img_path``.
+
+    **Added Keys:** ``token_label_scores`` (float16 ``(k, H', W')``),
+    ``token_label_indices`` (int16 ``(k, H', W')``).
+
+    Args:
+        store_root: directory written by ``tools/generate_token_labels.py``.
+        data_prefix: the dataset's image folder; the key is
+            ``relpath(img_path, data_prefix)``. Default ``None``: the longest
+            trailing part of ``img_path`` found in the store's index (for an
+            ImageNet layout, ``<class>/<file>``).
+
+    Raises:
+        KeyError: no label for the image (names image and store).
+        CorruptShardError: the shard holding it is truncated or damaged.
+    """
+
+    def __init__(self, store_root: str, data_prefix: Optional[str] = None):
+        self.store = TokenLabelStore(store_root)
+        self.data_prefix = data_prefix
+
+    def transform(self, results: dict) -> dict:
+        scores, indices = self.store.lookup(results['img_path'],
+                                            self.data_prefix)
+        results['token_label_scores'] = scores
+        results['token_label_indices'] = indices
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(store_root={self.store.root!r}, '
+                f'data_prefix={self.data_prefix!r})')
+
+
+def _map_box(results: dict, map_hw: Tuple[int, int]) -> Tuple[float, ...]:
+    """The crop box in score-map coordinates ``(x1, y1, x2, y2)``.
+
+    The map covers the image the crop saw (``crop_src_shape``; without a
+    recorded crop, the whole map), so coordinates scale by ``W'/w``,
+    ``H'/h``.
+    """
+    mh, mw = map_hw
+    if 'crop_bbox' not in results:
+        return 0.0, 0.0, float(mw), float(mh)
+    h, w = results['crop_src_shape']
+    x1, y1, x2, y2 = (float(v) for v in results['crop_bbox'])
+    sx, sy = mw / w, mh / h
+    return x1 * sx, y1 * sy, x2 * sx, y2 * sy
+
+
+@TRANSFORMS.register_module()
+class AlignTokenLabel(BaseTransform):
+    """Crop, resample and flip the top-k map to the token grid.
+
+    With the map's top-k entries ``(s, c)`` at each location (``c`` class
+    indices), the target on the ``Ht x Wt`` grid is
+
+        p = softmax_k(s)               (per location, if ``softmax``)
+        M[c, y, x] = p[j, y, x]  where c = c[j, y, x], 0 elsewhere  (K, H', W')
+        T = flip(roi_align(M, box, (Ht, Wt)))                        (K, Ht, Wt)
+
+    ``box`` is the image's crop box scaled to the map (``aligned=True``
+    bilinear sampling at bin centres, averaging ``ceil(box / grid)`` samples
+    per bin when downsampling); ``flip`` follows ``flip_direction``. Because
+    each target is a convex combination of map locations, ``T`` is 0 for
+    classes outside every contributing location's top-k and, with
+    ``softmax=True``, sums to 1 at every token. (The released code scatters
+    raw logits, ROI-aligns them and applies a softmax over all ``K`` classes
+    afterwards; here the softmax runs over the stored top-k first, which
+    keeps the scores outside the top-k at exactly 0.) With ``softmax=False``
+    the raw scores are resampled (0 outside the top-k).
+
+    Only the classes present in the map are resampled (``|C| <= k H' W'``),
+    then scattered into ``K`` channels.
+
+    **Required Keys:** ``token_label_scores``, ``token_label_indices``;
+    optional ``crop_bbox``/``crop_src_shape`` (from
+    :class:`RandomResizedCropWithBox`) and ``flip``/``flip_direction`` (from
+    ``RandomFlip``, which must come after the crop).
+
+    **Added Keys:** ``token_label`` float32 tensor ``(K, Ht, Wt)``.
+    **Removed Keys:** the two ``token_label_*`` inputs.
+
+    Args:
+        grid: token grid ``(Ht, Wt)`` (or an int for a square grid).
+        num_classes: ``K``.
+        softmax: normalise over the stored top-k. Defaults to True.
+    """
+
+    def __init__(self,
+                 grid: Union[int, Sequence[int]] = (14, 14),
+                 num_classes: int = 1000,
+                 softmax: bool = True):
+        self.grid = (grid, grid) if isinstance(grid, int) else tuple(grid)
+        if len(self.grid) != 2 or min(self.grid) < 1:
+            raise ValueError(f'grid must be (Ht, Wt) >= 1, got {grid}')
+        self.num_classes = num_classes
+        self.softmax = softmax
+
+    def transform(self, results: dict) -> dict:
+        scores = torch.from_numpy(
+            results.pop('token_label_scores').astype(np.float32))
+        indices = results.pop('token_label_indices').astype(np.int64)
+        k, mh, mw = scores.shape
+        classes, inverse = np.unique(indices, return_inverse=True)
+        if classes[-1] >= self.num_classes or classes[0] < 0:
+            raise ValueError(
+                f'token label of {results.get("img_path")} has class '
+                f'{classes[-1]} outside [0, {self.num_classes})')
+        if self.softmax:
+            scores = scores.softmax(dim=0)
+        dense = torch.zeros(len(classes), mh, mw)
+        dense.scatter_add_(
+            0, torch.from_numpy(inverse.reshape(k, mh, mw)), scores)
+        box = torch.tensor([[0.0, *_map_box(results, (mh, mw))]])
+        out = roi_align(
+            dense[None], box, self.grid, spatial_scale=1.0,
+            sampling_ratio=-1, aligned=True)[0]
+        if results.get('flip', False):
+            direction = results.get('flip_direction', 'horizontal')
+            dims = dict(
+                horizontal=[2], vertical=[1], diagonal=[1, 2])[direction]
+            out = out.flip(dims)
+        target = torch.zeros(self.num_classes, *self.grid)
+        target[torch.from_numpy(classes)] = out
+        results['token_label'] = target
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(grid={self.grid}, '
+                f'num_classes={self.num_classes}, softmax={self.softmax})')

@@ -1,0 +1,18 @@
+"""Token labeling data side: machine-annotator score maps on disk.
+
+- :mod:`.storage`: the shard/index format and :class:`TokenLabelStore`;
+- :mod:`.annotator`: :class:`DenseAnnotator`, a classifier's head applied at
+  every feature location (top-k per location).
+
+The crop-aligned dense targets are made by the transforms in
+``mmvitreg/datasets/transforms/token_labels.py``; the maps are written by
+``tools/generate_token_labels.py``.
+"""
+from .annotator import DenseAnnotator, linear_as_conv1x1
+from .storage import (CorruptShardError, ShardWriter, TokenLabelStore,
+                      merge_index, read_manifests)
+
+__all__ = [
+    'CorruptShardError', 'DenseAnnotator', 'ShardWriter', 'TokenLabelStore',
+    'linear_as_conv1x1', 'merge_index', 'read_manifests'
+]

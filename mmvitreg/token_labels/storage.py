@@ -1,0 +1,395 @@
+"""On-disk format of machine-annotator token labels (top-k score maps).
+
+Token labeling (Jiang et al. 2021, ``methods.md`` section 2) runs a strong
+classifier once over the training set and keeps, for every image, the top-k
+scores and class indices at every location of its final feature map:
+``scores (k, H', W')`` float16 and ``indices (k, H', W')`` int16.
+
+Layout of a store directory ``DIR``::
+
+    DIR/index.json                 merged index read by TokenLabelStore
+    DIR/shards/r000-000000.bin     shard: header + N records, written atomically
+    DIR/shards/r000-000000.json    its manifest (written after the shard)
+
+A shard is ``MAGIC`` (8 bytes) followed by one record per image; a record is
+``scores.tobytes() + indices.tobytes()`` (C order, little endian), i.e.
+``4 k H' W'`` bytes. Its manifest maps each image's relative path to
+``[offset, H', W', crc32]``. Shards and manifests are written to a temporary
+file and renamed (``os.replace``), so an interrupted writer leaves either a
+complete shard or none; a shard without manifest is an orphan and ignored.
+
+``index.json``::
+
+    {"version": 1, "topk": k, "num_classes": K, "meta": {...},
+     "shards": [{"name": "r000-000000.bin", "nbytes": ..., "count": ...}],
+     "images": {"n0144/x.JPEG": [shard_id, offset, H', W', crc32], ...}}
+
+Image keys are paths relative to the data prefix of the split (the
+``relative/path`` of mmpretrain ann files, e.g. ``n01440764/x.JPEG``).
+"""
+import json
+import os
+import os.path as osp
+import re
+import zlib
+from typing import Dict, Iterable, List, Optional, Tuple
+
+import numpy as np
+
+MAGIC = b'MMVTLBL1'
+FORMAT_VERSION = 1
+INDEX_NAME = 'index.json'
+SHARD_DIR = 'shards'
+SHARD_RE = re.compile(r'^r(\d{3})-(\d{6})\.bin$')
+#: int16 indices hold classes ``0 .. 32767``.
+MAX_CLASSES = int(np.iinfo(np.int16).max) + 1
+
+TopK = Tuple[np.ndarray, np.ndarray]
+
+
+class CorruptShardError(RuntimeError):
+    """A shard file is truncated, resized or its bytes do not match."""
+
+
+def _atomic_write(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file + rename."""
+    tmp = f'{path}.tmp.{os.getpid()}'
+    with open(tmp, 'wb') as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: str, obj) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically."""
+    _atomic_write(path, json.dumps(obj, separators=(',', ':')).encode())
+
+
+def encode_record(scores: np.ndarray, indices: np.ndarray,
+                  num_classes: int) -> bytes:
+    """Serialise one image's top-k map.
+
+    Args:
+        scores: ``(k, H', W')`` scores (cast to float16).
+        indices: ``(k, H', W')`` class indices in ``[0, num_classes)``
+            (cast to int16).
+        num_classes: ``K``, checked against the indices.
+    """
+    if scores.ndim != 3 or scores.shape != indices.shape:
+        raise ValueError(f'scores {scores.shape} and indices {indices.shape} '
+                         'must both be (k, H, W)')
+    if indices.size and (indices.min() < 0 or indices.max() >= num_classes):
+        raise ValueError(f'class indices must lie in [0, {num_classes}), got '
+                         f'[{indices.min()}, {indices.max()}]')
+    s = np.ascontiguousarray(scores, dtype='<f2')
+    i = np.ascontiguousarray(indices, dtype='<i2')
+    return s.tobytes() + i.tobytes()
+
+
+def decode_record(buf: bytes, k: int, h: int, w: int) -> TopK:
+    """Inverse of :func:`encode_record`: ``(scores f16, indices i16)``."""
+    n = k * h * w
+    scores = np.frombuffer(buf, dtype='<f2', count=n).reshape(k, h, w)
+    indices = np.frombuffer(buf, dtype='<i2', count=n, offset=2 * n)
+    return scores, indices.reshape(k, h, w)
+
+
+class ShardWriter:
+    """Collect records and write them as shards of ``shard_size`` images.
+
+    Each full shard (and the last partial one on :meth:`close`) is written
+    atomically, then its manifest; so after an interruption every image
+    listed in a manifest is readable and the rest must be redone.
+
+    Args:
+        root: store directory.
+        rank: writer id (one per process), part of the shard names.
+        topk / num_classes: ``k`` and ``K`` of every record.
+        shard_size: images per shard.
+        meta: free-form metadata copied into manifests (model, resolution).
+    """
+
+    def __init__(self,
+                 root: str,
+                 rank: int = 0,
+                 topk: int = 5,
+                 num_classes: int = 1000,
+                 shard_size: int = 1024,
+                 meta: Optional[dict] = None):
+        if not 0 < num_classes <= MAX_CLASSES:
+            raise ValueError(f'num_classes must be in [1, {MAX_CLASSES}] for '
+                             f'int16 indices, got {num_classes}')
+        if shard_size < 1:
+            raise ValueError(f'shard_size must be >= 1, got {shard_size}')
+        self.root = root
+        self.shard_dir = osp.join(root, SHARD_DIR)
+        os.makedirs(self.shard_dir, exist_ok=True)
+        self.rank = rank
+        self.topk = topk
+        self.num_classes = num_classes
+        self.shard_size = shard_size
+        self.meta = dict(meta or {})
+        self._seq = self._next_seq()
+        self._chunks: List[bytes] = []
+        self._entries: Dict[str, list] = {}
+        self._offset = len(MAGIC)
+        self.written: List[str] = []
+
+    def _next_seq(self) -> int:
+        seqs = [-1]
+        for name in os.listdir(self.shard_dir):
+            m = re.match(r'^r(\d{3})-(\d{6})\.', name)
+            if m and int(m.group(1)) == self.rank:
+                seqs.append(int(m.group(2)))
+        return max(seqs) + 1
+
+    def add(self, key: str, scores: np.ndarray, indices: np.ndarray) -> None:
+        """Append one image's ``(k, H', W')`` top-k map under ``key``."""
+        if scores.shape[0] != self.topk:
+            raise ValueError(f'{key}: expected top-{self.topk} maps, got '
+                             f'{scores.shape[0]} entries')
+        rec = encode_record(scores, indices, self.num_classes)
+        _, h, w = scores.shape
+        self._entries[key] = [self._offset, h, w, zlib.crc32(rec)]
+        self._chunks.append(rec)
+        self._offset += len(rec)
+        if len(self._entries) >= self.shard_size:
+            self.flush()
+
+    def flush(self) -> Optional[str]:
+        """Write the pending records as one shard; returns its file name."""
+        if not self._entries:
+            return None
+        name = f'r{self.rank:03d}-{self._seq:06d}.bin'
+        data = MAGIC + b''.join(self._chunks)
+        _atomic_write(osp.join(self.shard_dir, name), data)
+        atomic_write_json(
+            osp.join(self.shard_dir, name[:-4] + '.json'),
+            dict(
+                version=FORMAT_VERSION,
+                shard=name,
+                nbytes=len(data),
+                topk=self.topk,
+                num_classes=self.num_classes,
+                meta=self.meta,
+                images=self._entries))
+        self.written.append(name)
+        self._seq += 1
+        self._chunks, self._entries = [], {}
+        self._offset = len(MAGIC)
+        return name
+
+    def close(self) -> None:
+        self.flush()
+
+
+def read_manifests(root: str) -> List[dict]:
+    """All shard manifests of a store, sorted by shard name."""
+    shard_dir = osp.join(root, SHARD_DIR)
+    if not osp.isdir(shard_dir):
+        return []
+    out = []
+    for name in sorted(os.listdir(shard_dir)):
+        if not (name.endswith('.json') and SHARD_RE.match(name[:-5] + '.bin')):
+            continue
+        path = osp.join(shard_dir, name)
+        try:
+            with open(path) as f:
+                manifest = json.load(f)
+        except (OSError, ValueError) as e:
+            raise CorruptShardError(
+                f'unreadable shard manifest {path}: {e}') from e
+        manifest['_path'] = path
+        out.append(manifest)
+    return out
+
+
+def shard_size_ok(root: str, manifest: dict) -> bool:
+    """Whether the manifest's shard exists with the recorded size."""
+    path = osp.join(root, SHARD_DIR, manifest['shard'])
+    return osp.isfile(path) and osp.getsize(path) == manifest['nbytes']
+
+
+def merge_index(root: str, manifests: Iterable[dict],
+                meta: Optional[dict] = None) -> dict:
+    """Merge shard manifests into ``root/index.json`` (written atomically).
+
+    Raises:
+        ValueError: manifests disagree on ``topk``/``num_classes``.
+    """
+    shards, images = [], {}
+    topk = num_classes = None
+    for m in manifests:
+        if topk is None:
+            topk, num_classes = m['topk'], m['num_classes']
+            meta = {**m.get('meta', {}), **(meta or {})}
+        elif (m['topk'], m['num_classes']) != (topk, num_classes):
+            raise ValueError(
+                f'{m["_path"]}: top-{m["topk"]} / {m["num_classes"]} classes '
+                f'differ from the rest of the store (top-{topk} / '
+                f'{num_classes} classes)')
+        sid = len(shards)
+        shards.append(
+            dict(name=m['shard'], nbytes=m['nbytes'], count=len(m['images'])))
+        for key, (off, h, w, crc) in m['images'].items():
+            images[key] = [sid, off, h, w, crc]
+    index = dict(
+        version=FORMAT_VERSION,
+        topk=topk,
+        num_classes=num_classes,
+        meta=meta or {},
+        shards=shards,
+        images=images)
+    atomic_write_json(osp.join(root, INDEX_NAME), index)
+    return index
+
+
+class TokenLabelStore:
+    """Random-access reader of a token-label store.
+
+    ``store[key]`` returns ``(scores, indices)``, both ``(k, H', W')``
+    (float16, int16), for an image path relative to the split's data prefix.
+    :meth:`lookup` also accepts an absolute image path and matches it by its
+    trailing path components.
+
+    Every read checks the record's CRC32, and the first read from a shard its
+    size, so a truncated or overwritten shard raises
+    :class:`CorruptShardError` naming the shard file. A missing image raises
+    ``KeyError`` naming the image and the store.
+
+    The index is loaded lazily (on first use), so a store built in the main
+    process is cheap to pickle into data-loader workers.
+    """
+
+    def __init__(self, root: str):
+        self.root = osp.abspath(osp.expanduser(root))
+        self.index_path = osp.join(self.root, INDEX_NAME)
+        if not osp.isfile(self.index_path):
+            raise FileNotFoundError(
+                f'no token-label index {self.index_path}: generate it with '
+                'tools/generate_token_labels.py --out ' + self.root)
+        self._index: Optional[dict] = None
+        self._checked: Dict[int, bool] = {}
+
+    # pickling for data-loader workers: drop the loaded index
+    def __getstate__(self):
+        return dict(root=self.root, index_path=self.index_path)
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._index, self._checked = None, {}
+
+    @property
+    def index(self) -> dict:
+        if self._index is None:
+            try:
+                with open(self.index_path) as f:
+                    index = json.load(f)
+            except ValueError as e:
+                raise CorruptShardError(
+                    f'unreadable token-label index {self.index_path}: {e}'
+                ) from e
+            if index.get('version') != FORMAT_VERSION:
+                raise ValueError(f'{self.index_path}: unsupported version '
+                                 f'{index.get("version")}')
+            self._index = index
+        return self._index
+
+    @property
+    def topk(self) -> int:
+        return self.index['topk']
+
+    @property
+    def num_classes(self) -> int:
+        return self.index['num_classes']
+
+    @property
+    def meta(self) -> dict:
+        return self.index.get('meta', {})
+
+    def keys(self) -> List[str]:
+        return list(self.index['images'])
+
+    def __len__(self) -> int:
+        return len(self.index['images'])
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.index['images']
+
+    def shard_path(self, sid: int) -> str:
+        return osp.join(self.root, SHARD_DIR, self.index['shards'][sid]['name'])
+
+    def check_shard(self, sid: int) -> None:
+        """Raise :class:`CorruptShardError` unless the shard has its size and
+        header."""
+        shard = self.index['shards'][sid]
+        path = self.shard_path(sid)
+        if not osp.isfile(path):
+            raise CorruptShardError(f'token-label shard {path} is missing '
+                                    f'(listed in {self.index_path})')
+        size = osp.getsize(path)
+        if size != shard['nbytes']:
+            raise CorruptShardError(
+                f'token-label shard {path} is corrupt: {size} bytes, expected '
+                f'{shard["nbytes"]} (truncated or overwritten); regenerate it')
+        with open(path, 'rb') as f:
+            if f.read(len(MAGIC)) != MAGIC:
+                raise CorruptShardError(
+                    f'token-label shard {path} is corrupt: bad header')
+        self._checked[sid] = True
+
+    def __getitem__(self, key: str) -> TopK:
+        entry = self.index['images'].get(key)
+        if entry is None:
+            raise KeyError(f'no token label for image {key!r} in store '
+                           f'{self.root}')
+        sid, off, h, w, crc = entry
+        if sid not in self._checked:
+            self.check_shard(sid)
+        k = self.topk
+        n = 4 * k * h * w
+        path = self.shard_path(sid)
+        with open(path, 'rb') as f:
+            f.seek(off)
+            buf = f.read(n)
+        if len(buf) != n or zlib.crc32(buf) != crc:
+            raise CorruptShardError(
+                f'token-label shard {path} is corrupt: record of {key!r} at '
+                f'byte {off} fails its checksum; regenerate it')
+        return decode_record(buf, k, h, w)
+
+    def lookup(self, img_path: str, data_prefix: Optional[str] = None) -> TopK:
+        """Top-k map of an image given by its (absolute) path.
+
+        With ``data_prefix`` the key is ``relpath(img_path, data_prefix)``;
+        without, the longest trailing part of ``img_path`` that is a key of
+        the index (``.../train/n01/x.JPEG`` -> ``n01/x.JPEG``).
+        """
+        if data_prefix:
+            return self[osp.relpath(img_path, data_prefix).replace(
+                os.sep, '/')]
+        parts = osp.normpath(img_path).replace(os.sep, '/').split('/')
+        images = self.index['images']
+        for i in range(len(parts)):
+            key = '/'.join(parts[i:])
+            if key in images:
+                return self[key]
+        raise KeyError(f'no token label for image {img_path!r} in store '
+                       f'{self.root} (no trailing part of the path is a key '
+                       'of its index)')
+
+    def verify(self) -> List[str]:
+        """Read every shard and record; returns the problems found."""
+        problems = []
+        by_shard: Dict[int, List[str]] = {}
+        for key, entry in self.index['images'].items():
+            by_shard.setdefault(entry[0], []).append(key)
+        for sid in range(len(self.index['shards'])):
+            try:
+                self.check_shard(sid)
+                for key in by_shard.get(sid, []):
+                    self[key]
+            except CorruptShardError as e:
+                problems.append(str(e))
+        return problems
