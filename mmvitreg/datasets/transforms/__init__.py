@@ -1,3 +1,5 @@
 """Data transforms registered into mmpretrain pipelines."""
 from .simple_random_crop import SimpleRandomCrop  # noqa: F401
 from .three_augment import ThreeAugment  # noqa: F401
+from .token_labels import (AlignTokenLabel, LoadTokenLabel,  # noqa: F401
+                           RandomResizedCropWithBox)
