@@ -191,7 +191,10 @@ def build_timm(name: str, checkpoint: Optional[str], device: str,
     def preprocess(imgs: torch.Tensor) -> torch.Tensor:
         return (imgs.flip(1).float() - mean) / std  # BGR -> RGB
 
-    return model, preprocess, int(cfg['input_size'][-1])
+    # a ViT built with another img_size reports it on its patch embedding
+    native = getattr(getattr(model, 'patch_embed', None), 'img_size', None)
+    native = native or cfg['input_size'][-2:]
+    return model, preprocess, int(native[0])
 
 
 def build_model(args, device: str):
