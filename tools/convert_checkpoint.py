@@ -31,24 +31,36 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('src', help='public checkpoint (.pth)')
     p.add_argument('dst', help='where to write the slim checkpoint')
-    p.add_argument('--type', default='auto', choices=('auto', ) + FORMATS,
+    p.add_argument('--type',
+                   default='auto',
+                   choices=('auto', ) + FORMATS,
                    help='source format (default: detect from key names)')
-    p.add_argument('--img-size', type=int, nargs='+', metavar=('H', 'W'),
+    p.add_argument('--img-size',
+                   type=int,
+                   nargs='+',
+                   metavar=('H', 'W'),
                    help='resize position embeddings for this input size')
-    p.add_argument('--patch-size', type=int, default=None,
+    p.add_argument('--patch-size',
+                   type=int,
+                   default=None,
                    help='ViT: resample the patch embedding to this size')
-    p.add_argument('--window-size', type=int, default=None,
+    p.add_argument('--window-size',
+                   type=int,
+                   default=None,
                    help='Swin: resize relative position tables to this '
                    'window (default: the checkpoint\'s)')
-    p.add_argument('--prefix', default='backbone.',
+    p.add_argument('--prefix',
+                   default='backbone.',
                    help="key prefix of the output (default 'backbone.'; '' "
                    'for none)')
-    p.add_argument('--deit3-target', choices=('deit3', 'vit'),
+    p.add_argument('--deit3-target',
+                   choices=('deit3', 'vit'),
                    default='deit3',
                    help="DeiT III: write mmpretrain.DeiT3 keys (default) or "
                    "mmpretrain.VisionTransformer keys ('vit', exact "
                    'numerics, see mmvitreg/converters/timm_vit.py)')
-    p.add_argument('--trust-checkpoint', action='store_true',
+    p.add_argument('--trust-checkpoint',
+                   action='store_true',
                    help='allow arbitrary pickled objects in SRC (only for '
                    f'files you trust; same as {TRUST_ENV_VAR}=1)')
     args = p.parse_args(argv)
@@ -64,10 +76,14 @@ def main(argv=None) -> dict:
     if args.trust_checkpoint:
         os.environ[TRUST_ENV_VAR] = '1'
     try:
-        result, saved = convert_file(
-            args.src, args.dst, fmt=args.type, prefix=args.prefix,
-            img_size=args.img_size, patch_size=args.patch_size,
-            window_size=args.window_size, deit3_target=args.deit3_target)
+        result, saved = convert_file(args.src,
+                                     args.dst,
+                                     fmt=args.type,
+                                     prefix=args.prefix,
+                                     img_size=args.img_size,
+                                     patch_size=args.patch_size,
+                                     window_size=args.window_size,
+                                     deit3_target=args.deit3_target)
     except (CheckpointFormatError, FileNotFoundError, ValueError) as err:
         sys.exit(f'convert_checkpoint.py: error: {err}')
     meta = saved['meta']

@@ -36,8 +36,8 @@ def format_error(source: str, message: str, keys: Iterable[str]) -> str:
     return f'{source}: {message}\nSample keys: {sample_keys(keys)}'
 
 
-def unwrap_state_dict(checkpoint: Mapping, source: str = '<checkpoint>'
-                      ) -> StateDict:
+def unwrap_state_dict(checkpoint: Mapping,
+                      source: str = '<checkpoint>') -> StateDict:
     """The tensor dict inside a loaded checkpoint.
 
     Descends through ``state_dict``/``model``/``module`` wrappers, strips a
@@ -52,12 +52,14 @@ def unwrap_state_dict(checkpoint: Mapping, source: str = '<checkpoint>'
             f'{type(checkpoint).__name__}')
     state = checkpoint
     while not any(isinstance(v, torch.Tensor) for v in state.values()):
-        inner = next((state[k] for k in WRAPPER_KEYS
-                      if isinstance(state.get(k), Mapping)), None)
+        inner = next(
+            (state[k]
+             for k in WRAPPER_KEYS if isinstance(state.get(k), Mapping)), None)
         if inner is None:
-            raise CheckpointFormatError(format_error(
-                source, 'no tensors found (looked inside '
-                f'{", ".join(WRAPPER_KEYS)})', state.keys()))
+            raise CheckpointFormatError(
+                format_error(
+                    source, 'no tensors found (looked inside '
+                    f'{", ".join(WRAPPER_KEYS)})', state.keys()))
         state = inner
     out = OrderedDict()
     for key, value in state.items():
@@ -88,5 +90,4 @@ class Conversion:
     def prefixed(self, prefix: Optional[str] = 'backbone.') -> StateDict:
         """The state dict with ``prefix`` prepended to every key."""
         prefix = prefix or ''
-        return OrderedDict(
-            (prefix + k, v) for k, v in self.state_dict.items())
+        return OrderedDict((prefix + k, v) for k, v in self.state_dict.items())

@@ -17,8 +17,8 @@ from typing import Mapping, Optional, Tuple
 
 import torch
 
-from .base import (CheckpointFormatError, Conversion, StateDict,
-                   format_error, unwrap_state_dict)
+from .base import (CheckpointFormatError, Conversion, StateDict, format_error,
+                   unwrap_state_dict)
 from .pos_embed import Size
 from .timm_swin import SWIN_FORMATS, convert_timm_swin, is_swin, swin_format
 from .timm_vit import (VIT_FORMATS, convert_timm_vit, is_timm_vit,
@@ -27,7 +27,8 @@ from .timm_vit import (VIT_FORMATS, convert_timm_vit, is_timm_vit,
 FORMATS = VIT_FORMATS + SWIN_FORMATS
 
 
-def detect_format(checkpoint: Mapping, state_dict: StateDict,
+def detect_format(checkpoint: Mapping,
+                  state_dict: StateDict,
                   source: str = '<checkpoint>') -> str:
     """Name the format from key names and shapes.
 
@@ -47,11 +48,13 @@ def detect_format(checkpoint: Mapping, state_dict: StateDict,
         if not pos_embed_has_extra_tokens(state_dict, source):
             return 'deit3'
         return 'deit' if 'model' in checkpoint else 'timm-vit'
-    raise CheckpointFormatError(format_error(
-        source, 'unknown checkpoint format: expected timm ViT/DeiT/DeiT III '
-        '(patch_embed.proj, pos_embed, blocks.*) or Swin (layers.*.blocks.*.'
-        f'attn.relative_position_bias_table) keys; supported --type values: '
-        f'{", ".join(FORMATS)}', state_dict))
+    raise CheckpointFormatError(
+        format_error(
+            source,
+            'unknown checkpoint format: expected timm ViT/DeiT/DeiT III '
+            '(patch_embed.proj, pos_embed, blocks.*) or Swin (layers.*.blocks.*.'
+            f'attn.relative_position_bias_table) keys; supported --type values: '
+            f'{", ".join(FORMATS)}', state_dict))
 
 
 def convert_state_dict(checkpoint: Mapping,
@@ -90,24 +93,33 @@ def convert_state_dict(checkpoint: Mapping,
             raise ValueError('--patch-size applies to ViT checkpoints only')
         result = convert_timm_swin(state_dict, fmt, window_size, img_size,
                                    source)
-    result.notes.insert(0, f'format {fmt} '
-                        f'({"detected" if detected else "given"})')
+    result.notes.insert(
+        0, f'format {fmt} '
+        f'({"detected" if detected else "given"})')
     return result
 
 
-def slim_checkpoint(result: Conversion, source: str,
+def slim_checkpoint(result: Conversion,
+                    source: str,
                     prefix: Optional[str] = 'backbone.') -> dict:
     """Tensors plus plain-data ``meta``: safe under ``weights_only``."""
     return {
-        'state_dict': result.prefixed(prefix),
-        'meta': dict(converted_from=str(source), type=result.format,
-                     target=result.target, prefix=prefix or '',
-                     arch=dict(result.arch), dropped=list(result.dropped),
-                     notes=list(result.notes)),
+        'state_dict':
+        result.prefixed(prefix),
+        'meta':
+        dict(converted_from=str(source),
+             type=result.format,
+             target=result.target,
+             prefix=prefix or '',
+             arch=dict(result.arch),
+             dropped=list(result.dropped),
+             notes=list(result.notes)),
     }
 
 
-def convert_file(src: str, dst: str, fmt: str = 'auto',
+def convert_file(src: str,
+                 dst: str,
+                 fmt: str = 'auto',
                  prefix: Optional[str] = 'backbone.',
                  **kwargs) -> Tuple[Conversion, dict]:
     """Load ``src``, convert it, write the slim checkpoint to ``dst``.

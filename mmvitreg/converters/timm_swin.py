@@ -44,8 +44,7 @@ from typing import Dict, List, Optional
 
 import torch
 
-from .base import (CheckpointFormatError, Conversion, StateDict,
-                   format_error)
+from .base import (CheckpointFormatError, Conversion, StateDict, format_error)
 from .pos_embed import (Size, grid_for_image, infer_grid,
                         resize_grid_pos_embed)
 
@@ -92,15 +91,14 @@ def is_swin(state_dict: StateDict) -> bool:
 
 def downsample_at_stage_start(state_dict: StateDict) -> bool:
     """True for the timm >= 0.9 layout (no ``layers.0.downsample``)."""
-    stages = {int(m.group(1)) for m in map(_DOWNSAMPLE.match, state_dict)
-              if m}
+    stages = {int(m.group(1)) for m in map(_DOWNSAMPLE.match, state_dict) if m}
     return bool(stages) and 0 not in stages
 
 
 def swin_format(state_dict: StateDict) -> str:
     """``'timm-swin'`` (merging starts a stage) or ``'swin-official'``."""
-    return ('timm-swin' if downsample_at_stage_start(state_dict) else
-            'swin-official')
+    return ('timm-swin'
+            if downsample_at_stage_start(state_dict) else 'swin-official')
 
 
 def window_of_table(table: torch.Tensor) -> int:
@@ -148,9 +146,9 @@ def resize_table(table: torch.Tensor, window: int) -> torch.Tensor:
     with warnings.catch_warnings():
         # timm's torch interpolator: performance/deprecation notes only
         warnings.simplefilter('ignore', UserWarning)
-        out = resize_rel_pos_bias_table(
-            table, new_window_size=(window, window),
-            new_bias_shape=(rows, table.shape[1]))
+        out = resize_rel_pos_bias_table(table,
+                                        new_window_size=(window, window),
+                                        new_bias_shape=(rows, table.shape[1]))
     return out.to(table.dtype)
 
 
@@ -175,21 +173,26 @@ def convert_timm_swin(state_dict: StateDict,
             converter cannot place (e.g. Swin V2's ``cpb_mlp``).
     """
     if not is_swin(state_dict):
-        raise CheckpointFormatError(format_error(
-            source, f'not a Swin state dict (--type {fmt or "timm-swin"} '
-            'expects patch_embed.proj.weight and layers.*.blocks.*.attn.'
-            'relative_position_bias_table)', state_dict))
+        raise CheckpointFormatError(
+            format_error(
+                source, f'not a Swin state dict (--type {fmt or "timm-swin"} '
+                'expects patch_embed.proj.weight and layers.*.blocks.*.attn.'
+                'relative_position_bias_table)', state_dict))
     detected = swin_format(state_dict)
     at_start = detected == 'timm-swin'
-    stages = 1 + max(int(m.group(1)) for m in map(_BLOCK.match, state_dict)
-                     if m)
-    windows = [window_of_table(v) for k, v in state_dict.items()
-               if k.endswith('relative_position_bias_table')]
+    stages = 1 + max(
+        int(m.group(1)) for m in map(_BLOCK.match, state_dict) if m)
+    windows = [
+        window_of_table(v) for k, v in state_dict.items()
+        if k.endswith('relative_position_bias_table')
+    ]
     target = max(windows) if window_size is None else int(window_size)
 
     out, dropped, unknown = OrderedDict(), [], []
-    notes = [f'downsample layout: {detected} (patch merging '
-             f'{"starts" if at_start else "ends"} a stage)']
+    notes = [
+        f'downsample layout: {detected} (patch merging '
+        f'{"starts" if at_start else "ends"} a stage)'
+    ]
     if fmt is not None and fmt != detected:
         notes.append(f'--type {fmt} given; keys follow the {detected} '
                      'layout, converted as such')
@@ -208,8 +211,7 @@ def convert_timm_swin(state_dict: StateDict,
             dropped.append(key)
         elif block and block.group(3) in _BLOCK_RENAMES:
             stage, index, rest = block.groups()
-            depths[int(stage)] = max(depths.get(int(stage), 0),
-                                     int(index) + 1)
+            depths[int(stage)] = max(depths.get(int(stage), 0), int(index) + 1)
             prefix = f'stages.{stage}.blocks.{index}.'
             if rest == 'attn.relative_position_bias_table':
                 heads[int(stage)] = int(value.shape[1])
@@ -228,10 +230,12 @@ def convert_timm_swin(state_dict: StateDict,
         else:
             unknown.append(key)
     if unknown:
-        raise CheckpointFormatError(format_error(
-            source, f'{len(unknown)} key(s) of the Swin checkpoint have no '
-            'mmpretrain SwinTransformer counterpart (Swin V2 or another '
-            'variant?)', unknown))
+        raise CheckpointFormatError(
+            format_error(
+                source,
+                f'{len(unknown)} key(s) of the Swin checkpoint have no '
+                'mmpretrain SwinTransformer counterpart (Swin V2 or another '
+                'variant?)', unknown))
     if resized:
         notes.append(f'{len(resized)} relative position table(s) resized '
                      f'to window {target} (from windows '
@@ -241,7 +245,8 @@ def convert_timm_swin(state_dict: StateDict,
     arch = dict(embed_dims=int(state_dict['patch_embed.proj.weight'].shape[0]),
                 depths=[depths.get(i, 0) for i in range(stages)],
                 num_heads=[heads.get(i, 0) for i in range(stages)],
-                window_size=target, patch_size=patch)
+                window_size=target,
+                patch_size=patch)
     if 'absolute_pos_embed' in out:
         grid = infer_grid(out['absolute_pos_embed'].shape[1], 0)
         if img_size is not None:

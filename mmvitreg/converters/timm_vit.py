@@ -38,8 +38,7 @@ from typing import List, Optional, Tuple
 
 import torch
 
-from .base import (CheckpointFormatError, Conversion, StateDict,
-                   format_error)
+from .base import (CheckpointFormatError, Conversion, StateDict, format_error)
 from .pos_embed import (Size, grid_for_image, infer_grid,
                         resize_grid_pos_embed, to_hw)
 
@@ -93,15 +92,17 @@ def pos_embed_has_extra_tokens(state_dict: StateDict,
     """
     length = state_dict['pos_embed'].shape[1]
     extra = num_extra_tokens(state_dict)
-    for has_extra in (True, False) if extra else (False,):
+    for has_extra in (True, False) if extra else (False, ):
         try:
             infer_grid(length, extra if has_extra else 0)
             return has_extra
         except ValueError:
             continue
-    raise CheckpointFormatError(format_error(
-        source, f'pos_embed has {length} positions: neither a square patch '
-        f'grid nor {extra} extra token(s) + a square grid', state_dict))
+    raise CheckpointFormatError(
+        format_error(
+            source,
+            f'pos_embed has {length} positions: neither a square patch '
+            f'grid nor {extra} extra token(s) + a square grid', state_dict))
 
 
 def _rename(key: str) -> Optional[str]:
@@ -129,8 +130,10 @@ def _rename(key: str) -> Optional[str]:
 def _arch(state_dict: StateDict, patch: Tuple[int, int],
           grid: Tuple[int, int]) -> dict:
     """Backbone settings readable from shapes (heads are not)."""
-    layers = {int(_BLOCK.match(k).group(1)) for k in state_dict
-              if _BLOCK.match(k)}
+    layers = {
+        int(_BLOCK.match(k).group(1))
+        for k in state_dict if _BLOCK.match(k)
+    }
     fc1 = state_dict.get('blocks.0.mlp.fc1.weight')
     return dict(
         embed_dims=int(state_dict['patch_embed.proj.weight'].shape[0]),
@@ -140,8 +143,8 @@ def _arch(state_dict: StateDict, patch: Tuple[int, int],
         img_size=[grid[0] * patch[0], grid[1] * patch[1]],
         qkv_bias='blocks.0.attn.qkv.bias' in state_dict,
         final_norm='norm.weight' in state_dict,
-        layer_scale=any(k.endswith(('ls1.gamma', 'gamma_1'))
-                        for k in state_dict),
+        layer_scale=any(
+            k.endswith(('ls1.gamma', 'gamma_1')) for k in state_dict),
     )
 
 
@@ -178,22 +181,27 @@ def convert_timm_vit(state_dict: StateDict,
         raise ValueError("deit3_target must be 'deit3' or 'vit', got "
                          f'{deit3_target!r}')
     if not is_timm_vit(state_dict):
-        raise CheckpointFormatError(format_error(
-            source, f'not a timm ViT state dict (--type {fmt} expects '
-            'patch_embed.proj.weight, pos_embed and blocks.*)', state_dict))
+        raise CheckpointFormatError(
+            format_error(
+                source, f'not a timm ViT state dict (--type {fmt} expects '
+                'patch_embed.proj.weight, pos_embed and blocks.*)',
+                state_dict))
     if 'reg_token' in state_dict:
-        raise CheckpointFormatError(format_error(
-            source, 'register tokens (reg_token) are not supported by '
-            "mmpretrain's VisionTransformer/DeiT3", state_dict))
+        raise CheckpointFormatError(
+            format_error(
+                source, 'register tokens (reg_token) are not supported by '
+                "mmpretrain's VisionTransformer/DeiT3", state_dict))
     extra_in_pos = pos_embed_has_extra_tokens(state_dict, source)
     if extra_in_pos == (fmt == 'deit3'):
         layout = ('includes the class token (ViT/DeiT layout: use --type '
                   'timm-vit or deit)' if extra_in_pos else
                   'has no class-token entry (DeiT III layout: use --type '
                   'deit3)')
-        raise CheckpointFormatError(format_error(
-            source, f'--type {fmt} does not fit: pos_embed of shape '
-            f'{tuple(state_dict["pos_embed"].shape)} {layout}', state_dict))
+        raise CheckpointFormatError(
+            format_error(
+                source, f'--type {fmt} does not fit: pos_embed of shape '
+                f'{tuple(state_dict["pos_embed"].shape)} {layout}',
+                state_dict))
 
     out, dropped, unknown = OrderedDict(), [], []
     for key, value in state_dict.items():
@@ -205,9 +213,11 @@ def convert_timm_vit(state_dict: StateDict,
         else:
             out[new] = value
     if unknown:
-        raise CheckpointFormatError(format_error(
-            source, f'{len(unknown)} key(s) of the {fmt} checkpoint have no '
-            'mmpretrain counterpart (unsupported ViT variant?)', unknown))
+        raise CheckpointFormatError(
+            format_error(
+                source,
+                f'{len(unknown)} key(s) of the {fmt} checkpoint have no '
+                'mmpretrain counterpart (unsupported ViT variant?)', unknown))
 
     notes: List[str] = []
     kernel = tuple(state_dict['patch_embed.proj.weight'].shape[-2:])
@@ -235,8 +245,10 @@ def convert_timm_vit(state_dict: StateDict,
     if img_size is not None:
         new_grid = grid_for_image(img_size, patch)
         if new_grid != grid:
-            out['pos_embed'] = resize_grid_pos_embed(
-                out['pos_embed'], new_grid, extra, src_grid=grid)
+            out['pos_embed'] = resize_grid_pos_embed(out['pos_embed'],
+                                                     new_grid,
+                                                     extra,
+                                                     src_grid=grid)
             notes.append(f'pos_embed resized from a {grid} to a {new_grid} '
                          f'grid ({extra} extra token entries kept)')
             grid = new_grid

@@ -11,12 +11,18 @@ import mmvitreg  # noqa: F401  (compat layer before mmseg)
 
 #: timm ViT / mmpretrain arch: 32 px, 4 px patches -> an 8 x 8 grid.
 VIT = dict(img_size=32, patch_size=4, embed_dim=32, depth=2, num_heads=2)
-VIT_ARCH = dict(embed_dims=32, num_layers=2, num_heads=2,
+VIT_ARCH = dict(embed_dims=32,
+                num_layers=2,
+                num_heads=2,
                 feedforward_channels=128)
 #: timm Swin: 32 px, 2 px patches, window 2, maps 16/8/4/2 px, and two
 #: blocks per stage so the shifted-window block is exercised too.
-SWIN = dict(img_size=32, patch_size=2, window_size=2, embed_dim=16,
-            depths=(2, 2, 2, 2), num_heads=(1, 1, 2, 2))
+SWIN = dict(img_size=32,
+            patch_size=2,
+            window_size=2,
+            embed_dim=16,
+            depths=(2, 2, 2, 2),
+            num_heads=(1, 1, 2, 2))
 SWIN_ARCH = dict(embed_dims=16, depths=[2, 2, 2, 2], num_heads=[1, 1, 2, 2])
 
 
@@ -47,4 +53,8 @@ def timm_pre_logits(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 @pytest.fixture
 def images() -> torch.Tensor:
-    return torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    return torch.randn(2,
+                       3,
+                       32,
+                       32,
+                       generator=torch.Generator().manual_seed(1))

@@ -25,15 +25,21 @@ def segmentor(backbone, checkpoint, in_channels):
     """mmseg EncoderDecoder whose backbone must load 100% of its tensors."""
     from mmseg.registry import MODELS
     init_default_scope('mmseg')
-    backbone = dict(backbone, init_cfg=dict(
-        type='Pretrained', checkpoint=str(checkpoint), prefix='backbone.',
-        min_match=1.0))
-    model = MODELS.build(dict(
-        type='EncoderDecoder',
-        data_preprocessor=dict(type='SegDataPreProcessor', size=(64, 64)),
-        backbone=backbone,
-        decode_head=dict(type='FCNHead', in_channels=in_channels, channels=8,
-                         num_convs=1, num_classes=5, in_index=0)))
+    backbone = dict(backbone,
+                    init_cfg=dict(type='Pretrained',
+                                  checkpoint=str(checkpoint),
+                                  prefix='backbone.',
+                                  min_match=1.0))
+    model = MODELS.build(
+        dict(type='EncoderDecoder',
+             data_preprocessor=dict(type='SegDataPreProcessor', size=(64, 64)),
+             backbone=backbone,
+             decode_head=dict(type='FCNHead',
+                              in_channels=in_channels,
+                              channels=8,
+                              num_convs=1,
+                              num_classes=5,
+                              in_index=0)))
     model.init_weights()
     return model
 
@@ -59,10 +65,15 @@ def test_vit_to_slim_checkpoint_and_mmseg(vit_file, tmp_path, capsys):
     assert saved['state_dict']['backbone.pos_embed'].shape == (1, 257, 32)
 
     import mmvitreg  # noqa: F401  (checked Pretrained initialiser)
-    seg = segmentor(dict(type='mmpretrain.VisionTransformer', arch=VIT_ARCH,
-                         img_size=64, patch_size=4, out_type='featmap',
-                         out_indices=(1, ), final_norm=False,
-                         norm_cfg=dict(type='LN', eps=1e-6)), dst, 32)
+    seg = segmentor(
+        dict(type='mmpretrain.VisionTransformer',
+             arch=VIT_ARCH,
+             img_size=64,
+             patch_size=4,
+             out_type='featmap',
+             out_indices=(1, ),
+             final_norm=False,
+             norm_cfg=dict(type='LN', eps=1e-6)), dst, 32)
     loaded = seg.backbone.state_dict()
     for key, value in loaded.items():
         assert torch.equal(value, saved['state_dict']['backbone.' + key]), key
@@ -81,9 +92,13 @@ def test_swin_with_new_window_loads_into_mmseg(tmp_path, capsys):
     assert meta['arch']['window_size'] == 4
     # 64 px, patch 2: maps 32/16/8/4, all >= the window of 4. Only stage 3
     # is an output, so the only per-output norm is the converted norm3.
-    seg = segmentor(dict(type='mmpretrain.SwinTransformer', arch=SWIN_ARCH,
-                         img_size=64, patch_size=2, window_size=4,
-                         out_indices=(3, )), dst, 128)
+    seg = segmentor(
+        dict(type='mmpretrain.SwinTransformer',
+             arch=SWIN_ARCH,
+             img_size=64,
+             patch_size=2,
+             window_size=4,
+             out_indices=(3, )), dst, 128)
     with torch.no_grad():
         feats = seg.extract_feat(torch.zeros(1, 3, 64, 64))
     assert feats[0].shape == (1, 128, 4, 4)
@@ -103,8 +118,7 @@ def test_wrong_type_names_file_and_keys(tmp_path):
     path = tmp_path / 'swin.pth'
     torch.save(timm_swin().state_dict(), path)
     with pytest.raises(SystemExit) as info:
-        tool().main([str(path), str(tmp_path / 'o.pth'), '--type',
-                     'timm-vit'])
+        tool().main([str(path), str(tmp_path / 'o.pth'), '--type', 'timm-vit'])
     msg = str(info.value.code)
     assert str(path) in msg and 'not a timm ViT' in msg
     assert 'Sample keys: patch_embed.proj.weight' in msg
@@ -114,8 +128,13 @@ def test_wrong_type_names_file_and_keys(tmp_path):
 
 def test_unrelated_dict_is_unknown(tmp_path):
     path = tmp_path / 'resnet.pth'
-    torch.save({'state_dict': {'conv1.weight': torch.zeros(2, 3, 1, 1),
-                               'fc.bias': torch.zeros(2)}}, path)
+    torch.save(
+        {
+            'state_dict': {
+                'conv1.weight': torch.zeros(2, 3, 1, 1),
+                'fc.bias': torch.zeros(2)
+            }
+        }, path)
     with pytest.raises(SystemExit) as info:
         tool().main([str(path), str(tmp_path / 'o.pth')])
     msg = str(info.value.code)
@@ -135,9 +154,13 @@ def test_swin_all_outputs_miss_only_the_new_norms(tmp_path):
     torch.save(timm_swin().state_dict(), src_path)
     tool().main([str(src_path), str(dst)])
     with pytest.raises(PretrainedMismatchError) as info:
-        segmentor(dict(type='mmpretrain.SwinTransformer', arch=SWIN_ARCH,
-                       img_size=64, patch_size=2, window_size=2,
-                       out_indices=(0, 1, 2, 3)), dst, 16)
+        segmentor(
+            dict(type='mmpretrain.SwinTransformer',
+                 arch=SWIN_ARCH,
+                 img_size=64,
+                 patch_size=2,
+                 window_size=2,
+                 out_indices=(0, 1, 2, 3)), dst, 16)
     msg = str(info.value)
     assert 'matched 127/133' in msg
     assert ('missing (6): norm0.weight, norm0.bias, norm1.weight, '

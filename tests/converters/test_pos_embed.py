@@ -8,8 +8,8 @@ from mmvitreg.converters import (grid_for_image, infer_grid,
 
 def row_ramp(grid_h, grid_w, channels=4, extra=1):
     """(1, E + H*W, C): extra entries 100 + e; patch (i, j) holds i."""
-    rows = torch.arange(grid_h, dtype=torch.float32)[:, None].expand(
-        grid_h, grid_w)
+    rows = torch.arange(grid_h,
+                        dtype=torch.float32)[:, None].expand(grid_h, grid_w)
     patches = rows.reshape(1, -1, 1).expand(1, grid_h * grid_w, channels)
     extras = 100. + torch.arange(extra, dtype=torch.float32).reshape(
         1, extra, 1).expand(1, extra, channels)
@@ -39,7 +39,8 @@ def test_32_to_64_px_doubles_the_grid_and_keeps_the_cls_entry():
 
 def test_no_extra_tokens_and_non_square_target():
     pos = torch.randn(1, 64, 8)  # DeiT III: patches only
-    out = resize_grid_pos_embed(pos, grid_for_image((64, 48), 4),
+    out = resize_grid_pos_embed(pos,
+                                grid_for_image((64, 48), 4),
                                 num_extra_tokens=0)
     assert out.shape == (1, 16 * 12, 8)
 

@@ -22,9 +22,10 @@ from .conftest import SWIN_ARCH, timm_swin, timm_vit
 
 
 def mm_swin(**kwargs):
-    model = SwinTransformer(**{**dict(arch=SWIN_ARCH, img_size=32,
-                                      patch_size=2, window_size=2),
-                               **kwargs})
+    model = SwinTransformer(**{
+        **dict(arch=SWIN_ARCH, img_size=32, patch_size=2, window_size=2),
+        **kwargs
+    })
     model.eval()
     return model
 
@@ -57,8 +58,10 @@ def test_timm_swin_loads_fully_and_matches(images):
     src = timm_swin()
     result = convert_state_dict(src.state_dict())
     assert result.format == 'timm-swin'
-    assert result.arch == dict(embed_dims=16, depths=[2, 2, 2, 2],
-                               num_heads=[1, 1, 2, 2], window_size=2,
+    assert result.arch == dict(embed_dims=16,
+                               depths=[2, 2, 2, 2],
+                               num_heads=[1, 1, 2, 2],
+                               window_size=2,
                                patch_size=[2, 2])
     assert result.dropped == ['head.fc.weight', 'head.fc.bias']
     model = mm_swin()
@@ -75,8 +78,9 @@ def test_timm_merges_neighbours_in_the_official_order():
     x[1::2, 1::2]]) along channels, then norm and reduction."""
     merge = timm_swin().layers[1].downsample
     x = torch.randn(1, 4, 4, 16)  # B, H, W, C (timm layout)
-    parts = [x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2],
-             x[:, 1::2, 1::2]]
+    parts = [
+        x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]
+    ]
     ref = merge.reduction(merge.norm(torch.cat(parts, -1)))
     with torch.no_grad():
         torch.testing.assert_close(merge(x), ref)
@@ -86,10 +90,11 @@ def test_merging_reorder_by_hand():
     # one output, C = 2: neighbour-major [00:c0 c1, 10:.., 01:.., 11:..]
     weight = torch.arange(8.).reshape(1, 8)
     # channel-major unfold order: c0:[00, 01, 10, 11], c1:[...]
-    assert merging_reduction_to_unfold(weight).tolist() == [
-        [0., 4., 2., 6., 1., 5., 3., 7.]]
-    assert merging_norm_to_unfold(torch.arange(8.)).tolist() == [
-        0., 4., 2., 6., 1., 5., 3., 7.]
+    assert merging_reduction_to_unfold(weight).tolist() == [[
+        0., 4., 2., 6., 1., 5., 3., 7.
+    ]]
+    assert merging_norm_to_unfold(
+        torch.arange(8.)).tolist() == [0., 4., 2., 6., 1., 5., 3., 7.]
 
 
 def test_official_layout_gives_the_same_backbone(images):
@@ -145,8 +150,12 @@ def test_wrong_family_and_swin_v2_are_refused():
     with pytest.raises(CheckpointFormatError, match=r'vit\.pth: not a Swin'):
         convert_state_dict(vit, 'timm-swin', source='vit.pth')
     from timm.models.swin_transformer_v2 import SwinTransformerV2
-    v2 = SwinTransformerV2(img_size=32, patch_size=4, window_size=2,
-                           embed_dim=8, depths=(1, 1), num_heads=(1, 1))
+    v2 = SwinTransformerV2(img_size=32,
+                           patch_size=4,
+                           window_size=2,
+                           embed_dim=8,
+                           depths=(1, 1),
+                           num_heads=(1, 1))
     with pytest.raises(CheckpointFormatError) as info:
         convert_state_dict(v2.state_dict(), source='v2.pth')
     assert 'v2.pth' in str(info.value)

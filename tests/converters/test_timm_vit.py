@@ -46,7 +46,10 @@ def test_timm_vit_loads_fully_and_matches(images):
     assert result.dropped == ['head.weight', 'head.bias']
     assert result.arch['embed_dims'] == 32 and result.arch['num_layers'] == 2
     model = load_all(
-        VisionTransformer(VIT_ARCH, img_size=32, patch_size=4, norm_cfg=LN,
+        VisionTransformer(VIT_ARCH,
+                          img_size=32,
+                          patch_size=4,
+                          norm_cfg=LN,
                           out_type='raw'), result.state_dict)
     out = mm_tokens(model, images)
     assert out.shape == (2, 1 + 64, 32)
@@ -60,9 +63,12 @@ def test_deit_release_and_layer_scale_vit(images):
     result = convert_state_dict({'model': src.state_dict()})
     assert result.format == 'deit'
     model = load_all(
-        VisionTransformer(VIT_ARCH, img_size=32, patch_size=4, norm_cfg=LN,
-                          layer_scale_init_value=1e-4, out_type='raw'),
-        result.state_dict)
+        VisionTransformer(VIT_ARCH,
+                          img_size=32,
+                          patch_size=4,
+                          norm_cfg=LN,
+                          layer_scale_init_value=1e-4,
+                          out_type='raw'), result.state_dict)
     torch.testing.assert_close(mm_tokens(model, images),
                                timm_tokens(src, images))
 
@@ -76,9 +82,11 @@ def test_distilled_deit_keeps_dist_token(images):
     assert result.target == 'mmpretrain.DistilledVisionTransformer'
     assert {'head.weight', 'head_dist.weight'} <= set(result.dropped)
     model = load_all(
-        DistilledVisionTransformer(VIT_ARCH, img_size=32, patch_size=4,
-                                   norm_cfg=LN, out_type='raw'),
-        result.state_dict)
+        DistilledVisionTransformer(VIT_ARCH,
+                                   img_size=32,
+                                   patch_size=4,
+                                   norm_cfg=LN,
+                                   out_type='raw'), result.state_dict)
     out = mm_tokens(model, images)
     assert out.shape == (2, 2 + 64, 32)
     torch.testing.assert_close(out, timm_tokens(src, images))
@@ -86,9 +94,10 @@ def test_distilled_deit_keeps_dist_token(images):
 
 def deit3_release(src):
     """A DeiT III release dict: ``{'model': ...}``, ``gamma_1/gamma_2``."""
-    state = {k.replace('ls1.gamma', 'gamma_1').replace('ls2.gamma',
-                                                       'gamma_2'): v
-             for k, v in src.state_dict().items()}
+    state = {
+        k.replace('ls1.gamma', 'gamma_1').replace('ls2.gamma', 'gamma_2'): v
+        for k, v in src.state_dict().items()
+    }
     return {'model': state}
 
 
@@ -113,11 +122,14 @@ def test_deit3_outputs_equal_up_to_mmpretrain_ln2_bug(images):
     ``ln2`` is unused): the converted model equals timm exactly once each
     block's norm2 equals its norm1, and differs otherwise."""
     src = timm_vit(no_embed_class=True, init_values=1e-4)
-    model = DeiT3(VIT_ARCH, img_size=32, patch_size=4, norm_cfg=LN,
+    model = DeiT3(VIT_ARCH,
+                  img_size=32,
+                  patch_size=4,
+                  norm_cfg=LN,
                   out_type='raw')
     load_all(model, convert_state_dict(src.state_dict()).state_dict)
-    assert not torch.allclose(mm_tokens(model, images),
-                              timm_tokens(src, images), atol=1e-2)
+    assert not torch.allclose(
+        mm_tokens(model, images), timm_tokens(src, images), atol=1e-2)
     for block in src.blocks:
         block.norm2.load_state_dict(block.norm1.state_dict())
     load_all(model, convert_state_dict(src.state_dict()).state_dict)
@@ -134,9 +146,12 @@ def test_deit3_as_vision_transformer_is_exact(images):
     assert torch.equal(pos[:, 0], torch.zeros(1, 32))  # cls gets no position
     assert torch.equal(pos[:, 1:], src.pos_embed)
     model = load_all(
-        VisionTransformer(VIT_ARCH, img_size=32, patch_size=4, norm_cfg=LN,
-                          layer_scale_init_value=1e-4, out_type='raw'),
-        result.state_dict)
+        VisionTransformer(VIT_ARCH,
+                          img_size=32,
+                          patch_size=4,
+                          norm_cfg=LN,
+                          layer_scale_init_value=1e-4,
+                          out_type='raw'), result.state_dict)
     torch.testing.assert_close(mm_tokens(model, images),
                                timm_tokens(src, images))
 
@@ -165,13 +180,17 @@ def test_unsupported_variants_are_refused_by_key():
 
 def test_patch_and_image_size_change():
     src = timm_vit()
-    result = convert_state_dict(src.state_dict(), img_size=(32, 48),
+    result = convert_state_dict(src.state_dict(),
+                                img_size=(32, 48),
                                 patch_size=2)
-    assert result.state_dict['patch_embed.projection.weight'].shape == (
-        32, 3, 2, 2)
+    assert result.state_dict['patch_embed.projection.weight'].shape == (32, 3,
+                                                                        2, 2)
     assert result.state_dict['pos_embed'].shape == (1, 1 + 16 * 24, 32)
-    assert torch.equal(result.state_dict['pos_embed'][:, 0],
-                       src.pos_embed[:, 0])
+    assert torch.equal(result.state_dict['pos_embed'][:, 0], src.pos_embed[:,
+                                                                           0])
     assert result.arch['img_size'] == [32, 48]
-    load_all(VisionTransformer(VIT_ARCH, img_size=(32, 48), patch_size=2,
-                               norm_cfg=LN), result.state_dict)
+    load_all(
+        VisionTransformer(VIT_ARCH,
+                          img_size=(32, 48),
+                          patch_size=2,
+                          norm_cfg=LN), result.state_dict)
