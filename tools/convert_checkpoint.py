@@ -20,10 +20,12 @@ backbones of classifiers or mmseg segmentors. Formats (``--type``):
 """
 import argparse
 import json
+import os
 import sys
 
 import mmvitreg  # noqa: F401  (compat layer: safe checkpoint loading)
-from mmvitreg.compat.checkpoint_loading import TRUST_ENV_VAR
+from mmvitreg.compat.checkpoint_loading import (TRUST_ENV_VAR,
+                                                UntrustedCheckpointError)
 from mmvitreg.converters import FORMATS, CheckpointFormatError, convert_file
 
 
@@ -71,9 +73,9 @@ def parse_args(argv=None):
 
 def main(argv=None) -> dict:
     """Run the conversion; returns the saved ``meta``."""
-    import os
     args = parse_args(argv)
-    if args.trust_checkpoint:
+    previous = os.environ.get(TRUST_ENV_VAR)
+    if args.trust_checkpoint:  # for this call only
         os.environ[TRUST_ENV_VAR] = '1'
     try:
         result, saved = convert_file(args.src,
@@ -84,8 +86,14 @@ def main(argv=None) -> dict:
                                      patch_size=args.patch_size,
                                      window_size=args.window_size,
                                      deit3_target=args.deit3_target)
-    except (CheckpointFormatError, FileNotFoundError, ValueError) as err:
+    except (CheckpointFormatError, UntrustedCheckpointError, FileNotFoundError,
+            ValueError) as err:
         sys.exit(f'convert_checkpoint.py: error: {err}')
+    finally:
+        if previous is None:
+            os.environ.pop(TRUST_ENV_VAR, None)
+        else:
+            os.environ[TRUST_ENV_VAR] = previous
     meta = saved['meta']
     print(f'{args.src}: format {result.format} '
           f'({"detected" if args.type == "auto" else "given"}) -> '

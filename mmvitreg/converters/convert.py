@@ -48,13 +48,17 @@ def detect_format(checkpoint: Mapping,
         if not pos_embed_has_extra_tokens(state_dict, source):
             return 'deit3'
         return 'deit' if 'model' in checkpoint else 'timm-vit'
+    hint = ''
+    if any('patch_embed.projection.' in k for k in state_dict):
+        hint = (' (the keys already follow mmpretrain names: load it '
+                "directly, with prefix='backbone.' if they start with it)")
     raise CheckpointFormatError(
         format_error(
-            source,
-            'unknown checkpoint format: expected timm ViT/DeiT/DeiT III '
-            '(patch_embed.proj, pos_embed, blocks.*) or Swin (layers.*.blocks.*.'
-            f'attn.relative_position_bias_table) keys; supported --type values: '
-            f'{", ".join(FORMATS)}', state_dict))
+            source, 'unknown checkpoint format: expected timm ViT/DeiT/DeiT '
+            'III (patch_embed.proj, pos_embed, blocks.*) or Swin '
+            '(layers.*.blocks.*.attn.relative_position_bias_table) keys; '
+            f'supported --type values: {", ".join(FORMATS)}{hint}',
+            state_dict))
 
 
 def convert_state_dict(checkpoint: Mapping,

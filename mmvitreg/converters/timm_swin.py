@@ -258,5 +258,8 @@ def convert_timm_swin(state_dict: StateDict,
                              f'{new_grid}')
                 grid = new_grid
         arch['img_size'] = [grid[0] * patch[0], grid[1] * patch[1]]
+    elif img_size is not None:
+        notes.append('--img-size not needed: this Swin has no absolute '
+                     'position embedding')
     return Conversion(out, fmt or detected, 'mmpretrain.SwinTransformer',
                       dropped, notes, arch)

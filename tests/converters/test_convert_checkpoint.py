@@ -166,3 +166,30 @@ def test_swin_all_outputs_miss_only_the_new_norms(tmp_path):
     assert ('missing (6): norm0.weight, norm0.bias, norm1.weight, '
             'norm1.bias, norm2.weight, norm2.bias') in msg
     assert 'unexpected' not in msg and 'shape-mismatched' not in msg
+
+
+def test_already_converted_and_pickled_objects_are_explained(
+        vit_file, tmp_path):
+    import argparse
+    path, _ = vit_file
+    converted = tmp_path / 'converted.pth'
+    tool().main([str(path), str(converted)])
+    with pytest.raises(SystemExit, match='already follow mmpretrain names'):
+        tool().main([str(converted), str(tmp_path / 'again.pth')])
+    # a DeiT training checkpoint pickles its argparse Namespace: refused
+    # under safe loading, with the way out named
+    training = tmp_path / 'deit_train.pth'
+    torch.save({
+        'model': torch.load(path),
+        'args': argparse.Namespace()
+    }, training)
+    with pytest.raises(SystemExit) as info:
+        tool().main([str(training), str(tmp_path / 'o.pth')])
+    assert 'deit_train.pth' in str(info.value.code)
+    assert 'argparse.Namespace' in str(info.value.code)
+    meta = tool().main(
+        [str(training),
+         str(tmp_path / 'o.pth'), '--trust-checkpoint'])
+    assert meta['type'] == 'deit'
+    from mmvitreg.compat.checkpoint_loading import checkpoints_trusted
+    assert not checkpoints_trusted()  # the opt-in did not outlive the call
