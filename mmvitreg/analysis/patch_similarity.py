@@ -41,40 +41,12 @@ import torch.nn as nn
 from mmengine.model import is_model_wrapper
 from torch import Tensor
 
+from ..models.losses.patch_cosine import mean_patch_cosine
+
 __all__ = [
     'mean_patch_cosine', 'block_modules', 'capture_layer_tokens',
     'collect_layer_tokens', 'layer_similarity', 'batch_similarity'
 ]
-
-
-def mean_patch_cosine(tokens: Tensor) -> Tensor:
-    """Mean pairwise cosine similarity of different patches, per image.
-
-    ``(|s|^2 - N) / (N (N - 1))`` with ``s = sum_i h_i / |h_i|``, i.e. the
-    mean over ordered pairs ``i != j`` of ``cos(h_i, h_j)``. Computed in
-    float32 (autocast off). A zero token counts as orthogonal to every other
-    token (its ``|u_i|^2 = 0`` is subtracted instead of 1).
-
-    Args:
-        tokens (Tensor): Patch tokens ``(B, N, C)``, class token excluded.
-
-    Returns:
-        Tensor: ``(B,)`` similarities in ``[-1/(N-1), 1]``.
-    """
-    if tokens.dim() != 3:
-        raise ValueError('mean_patch_cosine expects patch tokens of shape '
-                         f'(B, N, C), got {tuple(tokens.shape)}')
-    num_patches = tokens.shape[1]
-    if num_patches < 2:
-        raise ValueError('mean_patch_cosine needs at least 2 patches per '
-                         f'image, got N={num_patches}')
-    with torch.autocast(device_type=tokens.device.type, enabled=False):
-        unit = nn.functional.normalize(tokens.float(), dim=-1)  # (B, N, C)
-        total = unit.sum(dim=1)  # (B, C)
-        sq_norm = total.pow(2).sum(dim=-1)  # (B,)
-        # sum_{i != j} <u_i, u_j> = |s|^2 - sum_i |u_i|^2 (= N w/o zeros)
-        diag = unit.pow(2).sum(dim=(1, 2))
-        return (sq_norm - diag) / (num_patches * (num_patches - 1))
 
 
 def _backbone_of(model: nn.Module) -> nn.Module:

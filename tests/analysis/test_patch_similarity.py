@@ -85,9 +85,9 @@ def test_matches_explicit_pairwise_mean():
 
 
 def test_bad_shapes_are_refused():
-    with pytest.raises(ValueError, match=r'\(B, N, C\)'):
+    with pytest.raises(ValueError, match=r'\(B, N>=2, C\), got \(4, 8\)'):
         mean_patch_cosine(torch.randn(4, 8))
-    with pytest.raises(ValueError, match='at least 2 patches'):
+    with pytest.raises(ValueError, match=r'\(B, N>=2, C\), got \(2, 1, 8\)'):
         mean_patch_cosine(torch.randn(2, 1, 8))
 
 

@@ -6,6 +6,33 @@ import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 
 
+def mean_patch_cosine(tokens: torch.Tensor) -> torch.Tensor:
+    """Mean pairwise cosine similarity of different patches, per image.
+
+    ``(|s|^2 - sum_i |u_i|^2) / (N (N - 1))`` with ``u_i = h_i / |h_i|`` and
+    ``s = sum_i u_i``: the mean over ordered pairs ``i != j`` of
+    ``cos(h_i, h_j)`` in O(N C) memory. Float32 with autocast off. A zero
+    token counts as orthogonal to every other token. Shared by
+    :class:`PatchCosineLoss` and the over-smoothing monitor
+    (:mod:`mmvitreg.analysis.patch_similarity`).
+
+    Args:
+        tokens (Tensor): Patch tokens ``(B, N, C)``, class token excluded.
+
+    Returns:
+        Tensor: ``(B,)`` similarities in ``[-1/(N-1), 1]``.
+    """
+    if tokens.dim() != 3 or tokens.size(1) < 2:
+        raise ValueError('patch cosine similarity expects patch tokens of '
+                         f'shape (B, N>=2, C), got {tuple(tokens.shape)}')
+    num = tokens.size(1)
+    with torch.autocast(device_type=tokens.device.type, enabled=False):
+        unit = F.normalize(tokens.float(), dim=-1)  # (B, N, C)
+        total = unit.sum(dim=1)  # (B, C)
+        self_sim = unit.pow(2).sum(dim=(1, 2))  # (B,)
+        return (total.pow(2).sum(dim=-1) - self_sim) / (num * (num - 1))
+
+
 @MODELS.register_module()
 class PatchCosineLoss(nn.Module):
     r"""Mean pairwise cosine similarity between different patch tokens.
@@ -37,14 +64,4 @@ class PatchCosineLoss(nn.Module):
         Returns:
             Tensor: Scalar ``loss_weight * L_cos``.
         """
-        if tokens.dim() != 3 or tokens.size(1) < 2:
-            raise ValueError('PatchCosineLoss expects tokens of shape '
-                             f'(B, N>=2, C), got {tuple(tokens.shape)}')
-        num = tokens.size(1)
-        with torch.autocast(device_type=tokens.device.type, enabled=False):
-            unit = F.normalize(tokens.float(), dim=-1)  # (B, N, C)
-            total = unit.sum(dim=1)  # (B, C)
-            self_sim = unit.pow(2).sum(dim=(1, 2))  # (B,)
-            pair_sum = total.pow(2).sum(dim=-1) - self_sim  # (B,)
-            loss = (pair_sum / (num * (num - 1))).mean()
-        return self.loss_weight * loss
+        return self.loss_weight * mean_patch_cosine(tokens).mean()
