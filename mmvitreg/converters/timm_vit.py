@@ -88,11 +88,12 @@ def pos_embed_has_extra_tokens(state_dict: StateDict,
 
     ``(1, E + G*G, C)`` -> True (ViT, DeiT); ``(1, G*G, C)`` -> False
     (DeiT III, timm ``no_embed_class``). For ``E >= 1`` at most one of the
-    two is a perfect square, so the layout is unambiguous.
+    two is a perfect square, so the layout is unambiguous; without extra
+    tokens (``class_token=False``) it is True.
     """
     length = state_dict['pos_embed'].shape[1]
     extra = num_extra_tokens(state_dict)
-    for has_extra in (True, False) if extra else (False, ):
+    for has_extra in (True, False):  # equal when there are no extra tokens
         try:
             infer_grid(length, extra if has_extra else 0)
             return has_extra
@@ -192,6 +193,12 @@ def convert_timm_vit(state_dict: StateDict,
                 source, 'register tokens (reg_token) are not supported by '
                 "mmpretrain's VisionTransformer/DeiT3", state_dict))
     extra_in_pos = pos_embed_has_extra_tokens(state_dict, source)
+    if fmt == 'deit3' and 'cls_token' not in state_dict:
+        raise CheckpointFormatError(
+            format_error(
+                source, '--type deit3 needs a cls_token; a ViT without one '
+                'converts with --type timm-vit (mmpretrain VisionTransformer '
+                'with_cls_token=False)', state_dict))
     if extra_in_pos == (fmt == 'deit3'):
         layout = ('includes the class token (ViT/DeiT layout: use --type '
                   'timm-vit or deit)' if extra_in_pos else

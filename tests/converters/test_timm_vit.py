@@ -194,3 +194,27 @@ def test_patch_and_image_size_change():
                           img_size=(32, 48),
                           patch_size=2,
                           norm_cfg=LN), result.state_dict)
+
+
+def test_global_pool_vit_without_class_token(images):
+    # class_token=False, global_pool='avg': no extra tokens, fc_norm after
+    # the token mean -> VisionTransformer(with_cls_token=False) + ln2
+    src = timm_vit(class_token=False, global_pool='avg')
+    result = convert_state_dict(src.state_dict())
+    assert result.format == 'timm-vit'
+    assert 'ln2.weight' in result.state_dict
+    assert 'ln1.weight' not in result.state_dict  # timm's norm is Identity
+    model = load_all(
+        VisionTransformer(VIT_ARCH,
+                          img_size=32,
+                          patch_size=4,
+                          norm_cfg=LN,
+                          with_cls_token=False,
+                          final_norm=False,
+                          out_type='avg_featmap'), result.state_dict)
+    with torch.no_grad():
+        out = model(images)[0]
+    torch.testing.assert_close(
+        out, src.forward_head(src.forward_features(images), pre_logits=True))
+    with pytest.raises(CheckpointFormatError, match='needs a cls_token'):
+        convert_state_dict(src.state_dict(), 'deit3', source='gap.pth')
