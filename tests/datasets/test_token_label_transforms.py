@@ -233,3 +233,25 @@ def test_missing_label_names_image_and_store(digits_root, tmp_path):
     with pytest.raises(FileNotFoundError, match='index.json'):
         TRANSFORMS.build(
             dict(type='LoadTokenLabel', store_root=str(tmp_path / 'none')))
+
+
+def test_resampling_equals_torchvision_roi_align():
+    """The separable resampling is torchvision's ``roi_align(aligned=True)``
+    (adaptive sampling): random boxes, up- and down-sampling, (x, y) order."""
+    from torchvision.ops import roi_align
+
+    from mmvitreg.datasets.transforms.token_labels import roi_align_weights
+    rng = np.random.default_rng(0)
+    m = rng.random((3, 9, 13)).astype(np.float32)  # (C, H', W')
+    for _ in range(50):
+        x1, x2 = np.sort(rng.uniform(0, 13, 2))
+        y1, y2 = np.sort(rng.uniform(0, 9, 2))
+        ht, wt = rng.integers(1, 16, 2)
+        ref = roi_align(
+            torch.from_numpy(m)[None],
+            torch.tensor([[0, x1, y1, x2, y2]], dtype=torch.float32),
+            (int(ht), int(wt)), spatial_scale=1.0, sampling_ratio=-1,
+            aligned=True)[0].numpy()
+        ours = (roi_align_weights(y1, y2, 9, ht) @ m @
+                roi_align_weights(x1, x2, 13, wt).T)
+        np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-5)

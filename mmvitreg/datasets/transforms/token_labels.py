@@ -36,7 +36,6 @@ import torch
 from mmcv.transforms import BaseTransform
 from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
-from torchvision.ops import roi_align
 
 from mmvitreg.token_labels.storage import TokenLabelStore
 
@@ -131,6 +130,34 @@ def _map_box(results: dict, map_hw: Tuple[int, int]) -> Tuple[float, ...]:
     return x1 * sx, y1 * sy, x2 * sx, y2 * sy
 
 
+def roi_align_weights(start: float, end: float, size_in: int,
+                      size_out: int) -> np.ndarray:
+    """1-D weights of ``torchvision.ops.roi_align(aligned=True)``.
+
+    ROI-align with adaptive sampling is separable: output bin ``o`` of the
+    interval ``[start, end]`` averages ``n = ceil((end - start) / size_out)``
+    bilinear samples at ``start + (o + (j + 0.5) / n) * bin - 0.5``
+    (pixel-centre convention), clamped to ``[0, size_in - 1]`` within one
+    pixel of the border and 0 beyond. Returns ``R (size_out, size_in)`` such
+    that ``roi_align(M)[c] = R_y @ M[c] @ R_x.T``; done in numpy because
+    per-sample torch calls on such tiny tensors cost milliseconds under
+    thread contention in data-loader workers.
+    """
+    length = end - start
+    n = max(int(np.ceil(length / size_out)), 1)
+    # sample j of bin o sits at (o * n + j + 0.5) * length / (size_out * n)
+    rows = np.arange(size_out * n)
+    pos = start - 0.5 + (rows + 0.5) * (length / (size_out * n))
+    valid = (pos >= -1.0) & (pos <= size_in)
+    pos = np.clip(pos, 0, size_in - 1)
+    low = pos.astype(np.int64)  # floor: pos >= 0
+    frac = (pos - low) * valid
+    weights = np.zeros((size_out * n, size_in), np.float32)
+    weights[rows, low] = valid - frac
+    weights[rows, np.minimum(low + 1, size_in - 1)] += frac
+    return weights.reshape(size_out, n, size_in).sum(1) / n
+
+
 @TRANSFORMS.register_module()
 class AlignTokenLabel(BaseTransform):
     """Crop, resample and flip the top-k map to the token grid.
@@ -142,9 +169,12 @@ class AlignTokenLabel(BaseTransform):
         M[c, y, x] = p[j, y, x]  where c = c[j, y, x], 0 elsewhere  (K, H', W')
         T = flip(roi_align(M, box, (Ht, Wt)))                        (K, Ht, Wt)
 
-    ``box`` is the image's crop box scaled to the map (``aligned=True``
-    bilinear sampling at bin centres, averaging ``ceil(box / grid)`` samples
-    per bin when downsampling); ``flip`` follows ``flip_direction``. Because
+    ``box`` is the image's crop box scaled to the map; ``roi_align`` is
+    torchvision's with ``aligned=True`` and adaptive sampling (bilinear
+    samples at bin centres, ``ceil(box / grid)`` of them averaged per bin
+    when downsampling), computed as two small matrix products (see
+    :func:`roi_align_weights`; equal to torchvision's up to float rounding,
+    which a test checks); ``flip`` follows ``flip_direction``. Because
     each target is a convex combination of map locations, ``T`` is 0 for
     classes outside every contributing location's top-k and, with
     ``softmax=True``, sums to 1 at every token. (The released code scatters
@@ -181,32 +211,39 @@ class AlignTokenLabel(BaseTransform):
         self.softmax = softmax
 
     def transform(self, results: dict) -> dict:
-        scores = torch.from_numpy(
-            results.pop('token_label_scores').astype(np.float32))
+        scores = results.pop('token_label_scores').astype(np.float32)
         indices = results.pop('token_label_indices').astype(np.int64)
         k, mh, mw = scores.shape
-        classes, inverse = np.unique(indices, return_inverse=True)
-        if classes[-1] >= self.num_classes or classes[0] < 0:
+        if indices.max() >= self.num_classes or indices.min() < 0:
             raise ValueError(
                 f'token label of {results.get("img_path")} has class '
-                f'{classes[-1]} outside [0, {self.num_classes})')
+                f'{indices.max()} outside [0, {self.num_classes})')
+        # the classes present, and each entry's row among them
+        present = np.zeros(self.num_classes, np.bool_)
+        present[indices] = True
+        classes = np.flatnonzero(present)
+        inverse = (np.cumsum(present) - 1)[indices]
         if self.softmax:
-            scores = scores.softmax(dim=0)
-        dense = torch.zeros(len(classes), mh, mw)
-        dense.scatter_add_(
-            0, torch.from_numpy(inverse.reshape(k, mh, mw)), scores)
-        box = torch.tensor([[0.0, *_map_box(results, (mh, mw))]])
-        out = roi_align(
-            dense[None], box, self.grid, spatial_scale=1.0,
-            sampling_ratio=-1, aligned=True)[0]
+            scores = np.exp(scores - scores.max(0, keepdims=True))
+            scores /= scores.sum(0, keepdims=True)
+        # top-k classes of a location are distinct: plain assignment
+        dense = np.zeros((len(classes), mh * mw), np.float32)
+        dense[inverse.reshape(k, -1), np.arange(mh * mw)] = scores.reshape(
+            k, -1)
+        dense = dense.reshape(-1, mh, mw)
+        x1, y1, x2, y2 = _map_box(results, (mh, mw))
+        ry = roi_align_weights(y1, y2, mh, self.grid[0])
+        rx = roi_align_weights(x1, x2, mw, self.grid[1])
+        out = ry @ dense @ rx.T  # (|C|, Ht, Wt)
         if results.get('flip', False):
             direction = results.get('flip_direction', 'horizontal')
-            dims = dict(
-                horizontal=[2], vertical=[1], diagonal=[1, 2])[direction]
-            out = out.flip(dims)
-        target = torch.zeros(self.num_classes, *self.grid)
-        target[torch.from_numpy(classes)] = out
-        results['token_label'] = target
+            if direction in ('horizontal', 'diagonal'):
+                out = out[:, :, ::-1]
+            if direction in ('vertical', 'diagonal'):
+                out = out[:, ::-1]
+        target = np.zeros((self.num_classes, *self.grid), np.float32)
+        target[classes] = out
+        results['token_label'] = torch.from_numpy(target)
         return results
 
     def __repr__(self) -> str:

@@ -1,0 +1,136 @@
+"""Data-loader throughput with and without token labels (not a test).
+
+Iterates the digits ``ImageNetFolder`` training split through a torch
+``DataLoader`` (mmengine's ``pseudo_collate``) with two pipelines:
+
+* ``plain``: LoadImageFromFile -> RandomResizedCrop -> RandomFlip ->
+  PackInputs;
+* ``token``: LoadImageFromFile -> LoadTokenLabel -> RandomResizedCropWithBox
+  -> RandomFlip -> AlignTokenLabel -> PackInputs(algorithm_keys=
+  ['token_label']);
+
+and prints images/s of each and the ratio token / plain (target: >= 0.9).
+The token labels are a synthetic store (random top-k maps, same format and
+sizes as the generator writes) unless ``--store`` names a real one. Runs
+alternate (plain, token, plain, token ...) and the best of ``--repeats``
+counts, to damp the noise of a shared machine.
+
+Two settings worth running::
+
+    # digits as trained here: 32 px, 10 classes, 8x8 tokens, 4x4 map
+    python benchmarks/token_label_loader.py
+    # ImageNet-like target sizes: 224 px crops, 1000 classes, 14x14 tokens,
+    # 18x18 top-5 maps (NFNet-F6 at 576 px)
+    python benchmarks/token_label_loader.py --scale 224 --num-classes 1000 \\
+        --grid 14 --map-size 18
+"""
+import argparse
+import os.path as osp
+import tempfile
+import time
+
+import mmvitreg  # noqa: F401  (registers transforms and datasets)
+import numpy as np
+import torch
+from mmengine.dataset import pseudo_collate
+from mmpretrain.registry import DATASETS
+
+from mmvitreg.datasets.digits import prepare_digits
+from mmvitreg.token_labels import ShardWriter, merge_index, read_manifests
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--data-root', help='ImageNet-layout root (default: '
+                   'data/digits/imagenet, written to a temp dir if absent)')
+    p.add_argument('--store', help='existing token-label store')
+    p.add_argument('--images', type=int, default=1024)
+    p.add_argument('--scale', type=int, default=32, help='crop size')
+    p.add_argument('--grid', type=int, default=8, help='token grid side')
+    p.add_argument('--num-classes', type=int, default=10)
+    p.add_argument('--map-size', type=int, default=4)
+    p.add_argument('--topk', type=int, default=5)
+    p.add_argument('--batch-size', type=int, default=64)
+    p.add_argument('--workers', type=int, default=0)
+    p.add_argument('--repeats', type=int, default=3)
+    return p.parse_args()
+
+
+def synthetic_store(out, keys, args):
+    rng = np.random.default_rng(0)
+    k, m, n = args.topk, args.map_size, args.num_classes
+    w = ShardWriter(out, topk=k, num_classes=n, shard_size=1024)
+    for key in keys:
+        idx = np.argsort(rng.random((m * m, n)), axis=1)[:, :k]
+        w.add(key, rng.normal(size=(k, m, m)).astype(np.float16),
+              idx.T.reshape(k, m, m).astype(np.int16))
+    w.close()
+    merge_index(out, read_manifests(out))
+    return out
+
+
+def build_loader(root, ann_file, args, store=None):
+    crop = 'RandomResizedCropWithBox' if store else 'RandomResizedCrop'
+    pipeline = [dict(type='LoadImageFromFile')]
+    if store:
+        pipeline.append(dict(type='LoadTokenLabel', store_root=store))
+    pipeline += [
+        dict(type=crop, scale=args.scale),
+        dict(type='RandomFlip', prob=0.5, direction='horizontal')
+    ]
+    if store:
+        pipeline.append(
+            dict(type='AlignTokenLabel', grid=args.grid,
+                 num_classes=args.num_classes))
+    pipeline.append(
+        dict(type='PackInputs',
+             algorithm_keys=['token_label'] if store else []))
+    dataset = DATASETS.build(
+        dict(type='ImageNetFolder', data_root=root, data_prefix='train',
+             ann_file=ann_file, pipeline=pipeline))
+    return torch.utils.data.DataLoader(
+        dataset, batch_size=args.batch_size, num_workers=args.workers,
+        collate_fn=pseudo_collate, shuffle=True)
+
+
+def images_per_second(loader) -> float:
+    n, t0 = 0, time.perf_counter()
+    for batch in loader:
+        n += len(batch['inputs'])
+    return n / (time.perf_counter() - t0)
+
+
+def main():
+    args = parse_args()
+    tmp = tempfile.mkdtemp(prefix='tl_bench_')
+    root = args.data_root or 'data/digits/imagenet'
+    if not osp.isdir(root):
+        root = prepare_digits(osp.join(tmp, 'digits'))['imagenet']
+    with open(osp.join(root, 'meta/train.txt')) as f:
+        lines = f.readlines()[:args.images]
+    ann_file = osp.join(tmp, 'train_subset.txt')
+    with open(ann_file, 'w') as f:
+        f.writelines(lines)
+    keys = [line.split()[0] for line in lines]
+    store = args.store or synthetic_store(osp.join(tmp, 'store'), keys, args)
+    loaders = dict(
+        plain=build_loader(root, ann_file, args),
+        token=build_loader(root, ann_file, args, store))
+    best = dict(plain=0.0, token=0.0)
+    for name, loader in loaders.items():  # warm-up (index load, workers)
+        images_per_second(loader)
+    for _ in range(args.repeats):
+        for name, loader in loaders.items():
+            best[name] = max(best[name], images_per_second(loader))
+    print(f'{len(keys)} images, crop {args.scale}, grid {args.grid}x'
+          f'{args.grid}, {args.num_classes} classes, top-{args.topk} '
+          f'{args.map_size}x{args.map_size} maps, batch {args.batch_size}, '
+          f'{args.workers} workers')
+    for name, v in best.items():
+        print(f'{name:>6}: {v:8.1f} images/s')
+    print(f' ratio token/plain: {best["token"] / best["plain"]:.3f} '
+          '(target >= 0.90)')
+
+
+if __name__ == '__main__':
+    main()
