@@ -20,16 +20,15 @@ DEMO = 'configs/demo/deit3_tiny_digits.py'
 # config -> (arch, img size, drop path, optimizer, lr, weight decay, epochs,
 #            released #params in millions (README_revenge.md), num classes)
 FULL = {
-    'deit3_s_in1k.py': ('small', 224, 0.05, 'Lamb', 4e-3, 0.05, 800, 22.0,
-                        1000),
-    'deit3_b_in1k.py': ('base', 224, 0.2, 'Lamb', 3e-3, 0.05, 800, 86.6,
-                        1000),
-    'deit3_l_in1k.py': ('large', 224, 0.45, 'Lamb', 3e-3, 0.05, 800, 304.4,
-                        1000),
-    'deit3_b_in1k_192.py': ('base', 192, 0.2, 'Lamb', 3e-3, 0.05, 800, 86.5,
-                            1000),
-    'deit3_b_in1k_ft224.py': ('base', 224, 0.2, 'AdamW', 1e-5, 0.1, 20,
-                              86.6, 1000),
+    'deit3_s_in1k.py':
+    ('small', 224, 0.05, 'Lamb', 4e-3, 0.05, 800, 22.0, 1000),
+    'deit3_b_in1k.py': ('base', 224, 0.2, 'Lamb', 3e-3, 0.05, 800, 86.6, 1000),
+    'deit3_l_in1k.py':
+    ('large', 224, 0.45, 'Lamb', 3e-3, 0.05, 800, 304.4, 1000),
+    'deit3_b_in1k_192.py':
+    ('base', 192, 0.2, 'Lamb', 3e-3, 0.05, 800, 86.5, 1000),
+    'deit3_b_in1k_ft224.py':
+    ('base', 224, 0.2, 'AdamW', 1e-5, 0.1, 20, 86.6, 1000),
     'deit3_b_in21k.py': ('base', 224, 0.1, 'Lamb', 1e-3, 0.02, 90,
                          86.6 + 769 * 20842 / 1e6, 21842),
     'deit3_b_in21k_ft_in1k.py': ('base', 224, 0.15, 'Lamb', 3e-4, 0.02, 50,
@@ -92,8 +91,8 @@ def test_in1k_pretraining_recipe(name):
     cfg = _cfg(PRETRAIN + name)
     size = cfg.model.backbone.img_size
     assert _pipeline_types(cfg) == [
-        'LoadImageFromFile', 'RandomResizedCrop', 'RandomFlip',
-        'ThreeAugment', 'PackInputs'
+        'LoadImageFromFile', 'RandomResizedCrop', 'RandomFlip', 'ThreeAugment',
+        'PackInputs'
     ]
     _, rrc, flip, three, _ = cfg.train_dataloader.dataset.pipeline
     assert rrc.scale == size and rrc.crop_ratio_range == (0.08, 1.0)
@@ -122,8 +121,8 @@ def test_in1k_pretraining_recipe(name):
 def test_in21k_recipe_and_fine_tunes():
     in21k = _cfg(PRETRAIN + 'deit3_b_in21k.py')
     assert _pipeline_types(in21k) == [
-        'LoadImageFromFile', 'SimpleRandomCrop', 'RandomFlip',
-        'ThreeAugment', 'PackInputs'
+        'LoadImageFromFile', 'SimpleRandomCrop', 'RandomFlip', 'ThreeAugment',
+        'PackInputs'
     ]
     assert in21k.train_dataloader.dataset.type == 'ImageNet21k'
     assert in21k.train_dataloader.sampler.type == 'DefaultSampler'
@@ -137,7 +136,8 @@ def test_in21k_recipe_and_fine_tunes():
     assert _plain(ft21k.train_dataloader.sampler) == dict(
         type='DefaultSampler', shuffle=True)
     assert ft21k.model.backbone.init_cfg == dict(
-        type='Pretrained', checkpoint='work_dirs/deit3_b_in21k/epoch_90.pth',
+        type='Pretrained',
+        checkpoint='work_dirs/deit3_b_in21k/epoch_90.pth',
         prefix='backbone.')
     assert ft21k.model.head.loss.type == 'LabelSmoothLoss'
 
@@ -181,8 +181,11 @@ def test_demo_shares_the_bases_of_deit3_s_and_changes_only_sizes():
         'configs/demo/vit_tiny_digits.py').train_cfg.max_epochs
 
 
-def _tiny_demo(digits_root: str, work_dir: str, img_size: int = 32,
-               samples: int = 16, num_layers: int = 12,
+def _tiny_demo(digits_root: str,
+               work_dir: str,
+               img_size: int = 32,
+               samples: int = 16,
+               num_layers: int = 12,
                validate: bool = True) -> Config:
     """The demo config on ``samples`` digits, 1 epoch of ``samples / 8``
     iterations."""
@@ -228,8 +231,8 @@ def test_low_resolution_pretraining_then_fine_tune(digits_root, tmp_path):
     Runner.from_cfg(_tiny_demo(digits_root, low_dir, img_size=24,
                                **fast)).train()
     ckpt = osp.join(low_dir, 'epoch_1.pth')
-    low_state = torch.load(ckpt, map_location='cpu',
-                           weights_only=False)['state_dict']
+    low_state = torch.load(
+        ckpt, map_location='cpu', weights_only=False)['state_dict']
 
     cfg = _tiny_demo(digits_root, high_dir, img_size=32, **fast)
     cfg.model.init_cfg = cfg.model.init_cfg + [
@@ -244,8 +247,10 @@ def test_low_resolution_pretraining_then_fine_tune(digits_root, tmp_path):
     assert pos_embed.shape == (1, 64, 64)
     torch.testing.assert_close(
         pos_embed,
-        resize_pos_embed(low_state['backbone.pos_embed'], (6, 6), (8, 8),
-                         mode='bicubic', num_extra_tokens=0))
+        resize_pos_embed(
+            low_state['backbone.pos_embed'], (6, 6), (8, 8),
+            mode='bicubic',
+            num_extra_tokens=0))
     state = model.state_dict()
     assert set(state) == set(low_state)  # no missing or unexpected key
     for key, tensor in low_state.items():

@@ -11,8 +11,7 @@ _base_ = [
 ]
 
 model = dict(
-    backbone=dict(arch='base', drop_path_rate=0.2),
-    head=dict(in_channels=768))
+    backbone=dict(arch='base', drop_path_rate=0.2), head=dict(in_channels=768))
 
 # 16 GPUs x 128 = 2048 images per step.
 train_dataloader = dict(batch_size=128)

@@ -65,11 +65,7 @@ train_dataloader = dict(batch_size=64, dataset=dict(pipeline=train_pipeline))
 
 optim_wrapper = dict(
     optimizer=dict(
-        type='AdamW',
-        lr=1e-5,
-        weight_decay=0.1,
-        eps=1e-8,
-        betas=(0.9, 0.999)),
+        type='AdamW', lr=1e-5, weight_decay=0.1, eps=1e-8, betas=(0.9, 0.999)),
     paramwise_cfg=dict(
         norm_decay_mult=0.0,
         bias_decay_mult=0.0,

@@ -23,8 +23,7 @@ model = dict(
         arch='base',
         drop_path_rate=0.15,
         init_cfg=dict(
-            type='Pretrained', checkpoint=pretrained_21k,
-            prefix='backbone.')),
+            type='Pretrained', checkpoint=pretrained_21k, prefix='backbone.')),
     head=dict(
         in_channels=768,
         loss=dict(

@@ -9,6 +9,7 @@ import mmvitreg  # noqa: F401
 from mmpretrain.models.backbones import DeiT3
 from mmpretrain.models.utils import resize_pos_embed
 from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
 from mmvitreg.models.backbones import DeiT3ViT
 
 TINY = dict(embed_dims=16, num_layers=4, num_heads=2, feedforward_channels=32)
@@ -24,43 +25,55 @@ def _drop_probs(backbone):
 
 
 def _gammas(backbone):
-    return [p for name, p in backbone.named_parameters()
-            if name.endswith(('gamma1.weight', 'gamma2.weight'))]
+    return [
+        p for name, p in backbone.named_parameters()
+        if name.endswith(('gamma1.weight', 'gamma2.weight'))
+    ]
 
 
 def test_constant_drop_path_same_rate_in_every_block():
-    model = DeiT3ViT(arch=TINY, img_size=16, patch_size=4,
-                     drop_path_rate=0.2)
+    model = DeiT3ViT(arch=TINY, img_size=16, patch_size=4, drop_path_rate=0.2)
     assert model.drop_path_mode == 'constant'
     assert _drop_probs(model) == [(0.2, 0.2)] * 4
     assert model.drop_path_rates == [0.2] * 4
 
 
 def test_linear_mode_reproduces_mmpretrain_deit3():
-    ours = DeiT3ViT(arch=TINY, img_size=16, patch_size=4,
-                    drop_path_rate=0.3, drop_path_mode='linear')
+    ours = DeiT3ViT(
+        arch=TINY,
+        img_size=16,
+        patch_size=4,
+        drop_path_rate=0.3,
+        drop_path_mode='linear')
     ref = DeiT3(arch=TINY, img_size=16, patch_size=4, drop_path_rate=0.3)
     # linspace(0, 0.3, 4) = 0, 0.1, 0.2, 0.3
     expected = [0.0, 0.1, 0.2, 0.3]
     np.testing.assert_allclose([a for a, _ in _drop_probs(ref)], expected)
-    np.testing.assert_allclose(np.array(_drop_probs(ours)),
-                               np.array(_drop_probs(ref)))
+    np.testing.assert_allclose(
+        np.array(_drop_probs(ours)), np.array(_drop_probs(ref)))
 
 
 def test_drop_path_zero_and_layer_cfgs_override():
-    model = DeiT3ViT(arch=TINY, img_size=16, patch_size=4,
-                     drop_path_rate=0.1,
-                     layer_cfgs=[{}, {}, {}, dict(drop_path_rate=0.5)])
+    model = DeiT3ViT(
+        arch=TINY,
+        img_size=16,
+        patch_size=4,
+        drop_path_rate=0.1,
+        layer_cfgs=[{}, {}, {}, dict(drop_path_rate=0.5)])
     assert model.drop_path_rates == [0.1, 0.1, 0.1, 0.5]
-    assert DeiT3ViT(arch=TINY, img_size=16,
-                    patch_size=4).drop_path_rates == [0.0] * 4
+    assert DeiT3ViT(
+        arch=TINY, img_size=16, patch_size=4).drop_path_rates == [0.0] * 4
 
 
 @pytest.mark.parametrize('value', [1e-4, 0.5])
 def test_layer_scale_initialised_to_configured_value(value):
     model = MODELS.build(
-        dict(type='DeiT3ViT', arch=TINY, img_size=16, patch_size=4,
-             layer_scale_init_value=value))
+        dict(
+            type='DeiT3ViT',
+            arch=TINY,
+            img_size=16,
+            patch_size=4,
+            layer_scale_init_value=value))
     gammas = _gammas(model)
     assert len(gammas) == 2 * 4  # attention and FFN of each block
     for gamma in gammas:
@@ -97,8 +110,8 @@ def test_state_dict_keys_identical_to_mmpretrain_deit3(arch):
 
 
 def test_without_layer_scale_matches_mmpretrain_without_layer_scale():
-    ours = DeiT3ViT(arch=TINY, img_size=16, patch_size=4,
-                    layer_scale_init_value=0)
+    ours = DeiT3ViT(
+        arch=TINY, img_size=16, patch_size=4, layer_scale_init_value=0)
     ref = DeiT3(arch=TINY, img_size=16, patch_size=4, use_layer_scale=False)
     assert not _gammas(ours)
     assert list(ours.state_dict()) == list(ref.state_dict())
@@ -108,8 +121,8 @@ def test_ffn_reads_ln2_and_is_mmpretrain_forward_otherwise():
     """mmpretrain 1.2.0's DeiT3 block feeds ``ln1(x)`` to the FFN and never
     uses ``ln2``; DeiT III (and DeiT3ViT) feeds ``ln2(x)``."""
     torch.manual_seed(0)
-    ours = DeiT3ViT(arch=TINY, img_size=16, patch_size=4,
-                    layer_scale_init_value=0.5)
+    ours = DeiT3ViT(
+        arch=TINY, img_size=16, patch_size=4, layer_scale_init_value=0.5)
     ref = DeiT3(arch=TINY, img_size=16, patch_size=4)
     with torch.no_grad():
         for layer in ours.layers:  # make ln2 differ from ln1
@@ -186,8 +199,10 @@ def test_low_resolution_checkpoint_loads_with_resized_pos_embed(tmp_path):
 
     assert high.pos_embed.shape == (1, 64, 16)
     # DeiT III: no position embedding for the class token (0 extra tokens)
-    expected = resize_pos_embed(low.pos_embed.detach(), (6, 6), (8, 8),
-                                mode='bicubic', num_extra_tokens=0)
+    expected = resize_pos_embed(
+        low.pos_embed.detach(), (6, 6), (8, 8),
+        mode='bicubic',
+        num_extra_tokens=0)
     torch.testing.assert_close(high.pos_embed.detach(), expected)
     for name, tensor in low.state_dict().items():
         if name != 'pos_embed':
@@ -204,24 +219,46 @@ def test_diverse_classifier_with_deit3_backbone_24_blocks():
     model = MODELS.build(
         dict(
             type='DiverseImageClassifier',
-            backbone=dict(type='DeiT3ViT', arch=DEEP, img_size=16,
-                          patch_size=4, drop_path_rate=0.1),
+            backbone=dict(
+                type='DeiT3ViT',
+                arch=DEEP,
+                img_size=16,
+                patch_size=4,
+                drop_path_rate=0.1),
             neck=None,
-            head=dict(type='VisionTransformerClsHead', num_classes=5,
-                      in_channels=16,
-                      loss=dict(type='ThresholdedBCELoss')),
+            head=dict(
+                type='VisionTransformerClsHead',
+                num_classes=5,
+                in_channels=16,
+                loss=dict(type='ThresholdedBCELoss')),
             data_preprocessor=dict(num_classes=5),
             cosine_loss=dict(type='PatchCosineLoss', loss_weight=0.1),
-            contrastive_loss=dict(type='PatchContrastiveLoss',
-                                  loss_weight=1.0)))
-    from mmpretrain.structures import DataSample
+            contrastive_loss=dict(
+                type='PatchContrastiveLoss', loss_weight=1.0)))
     torch.manual_seed(0)
     data = model.data_preprocessor(
-        dict(inputs=torch.rand(4, 3, 16, 16) * 255,
-             data_samples=[DataSample().set_gt_label(i) for i in range(4)]),
+        dict(
+            inputs=torch.rand(4, 3, 16, 16) * 255,
+            data_samples=[DataSample().set_gt_label(i) for i in range(4)]),
         True)
     losses = model(**data, mode='loss')
     assert set(losses) == {'loss', 'loss_cosine', 'loss_contrastive'}
     sum(losses.values()).backward()
     unused = [n for n, p in model.named_parameters() if p.grad is None]
     assert unused == []
+
+
+def test_featmap_outputs_for_dense_prediction():
+    """As ``mmpretrain.DeiT3ViT`` in an mmseg config: multi-level patch
+    feature maps without the class token."""
+    model = MODELS.build(
+        dict(
+            type='DeiT3ViT',
+            arch=TINY,
+            img_size=32,
+            patch_size=4,
+            out_type='featmap',
+            out_indices=(1, 3),
+            final_norm=False))
+    outs = model(torch.rand(2, 3, 32, 32))
+    assert [tuple(o.shape) for o in outs] == [(2, 16, 8, 8)] * 2
