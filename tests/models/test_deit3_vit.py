@@ -262,3 +262,36 @@ def test_featmap_outputs_for_dense_prediction():
             final_norm=False))
     outs = model(torch.rand(2, 3, 32, 32))
     assert [tuple(o.shape) for o in outs] == [(2, 16, 8, 8)] * 2
+
+
+def test_equals_the_released_deit3_architecture():
+    """A timm DeiT III ViT (``no_embed_class=True``, LayerScale), every
+    parameter random so a norm1 <-> norm2 mix-up shows, converted by
+    ``mmvitreg.converters`` to mmpretrain DeiT3 keys, loads strictly into
+    DeiT3ViT and gives timm's tokens exactly."""
+    from timm.models.vision_transformer import VisionTransformer
+
+    from mmvitreg.converters import convert_state_dict
+    src = VisionTransformer(
+        img_size=32,
+        patch_size=4,
+        embed_dim=16,
+        depth=2,
+        num_heads=2,
+        no_embed_class=True,
+        init_values=1e-4)
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for param in src.parameters():
+            param.copy_(0.3 * torch.randn(param.shape, generator=gen))
+    model = DeiT3ViT(
+        arch=dict(TINY, num_layers=2, feedforward_channels=64),
+        img_size=32,
+        patch_size=4,
+        out_type='raw')
+    model.load_state_dict(
+        convert_state_dict(src.state_dict()).state_dict, strict=True)
+    src.eval(), model.eval()
+    x = torch.randn(2, 3, 32, 32, generator=gen)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x)[0], src.forward_features(x))
