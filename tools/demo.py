@@ -53,7 +53,7 @@ ROWS: Dict[str, DemoRow] = {
     ]
 }
 
-QUICK_CLS = ['train_cfg.max_epochs=1']
+QUICK_CLS = ['train_cfg.max_epochs=2']  # cosine starts after 1 warm-up epoch
 QUICK_SEG = ['train_cfg.max_iters=4', 'train_cfg.val_interval=4']
 
 

@@ -13,12 +13,12 @@ from tool_runner import CLS_CONFIG, data_options, run_tool, snapshot
 def finished_run(digits_root, tmp_path_factory):
     """A work dir holding a finished (tiny) run and its test metrics."""
     work_dir = str(tmp_path_factory.mktemp('finished'))
-    opts = ['train_cfg.max_epochs=1', 'train_dataloader.batch_size=32',
+    opts = ['train_cfg.max_epochs=2', 'train_dataloader.batch_size=32',
             *data_options(digits_root, 'imagenet', train_size=64, val_size=32)]
     proc = run_tool(['tools/train.py', CLS_CONFIG, '--work-dir', work_dir,
                      '--cfg-options', *opts])
     assert proc.returncode == 0, proc.stderr[-3000:]
-    ckpt = osp.join(work_dir, 'epoch_1.pth')
+    ckpt = osp.join(work_dir, 'epoch_2.pth')
     proc = run_tool(['tools/test.py', CLS_CONFIG, ckpt, '--work-dir', work_dir,
                      '--cfg-options', *opts])
     assert proc.returncode == 0, proc.stderr[-3000:]

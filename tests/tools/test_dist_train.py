@@ -14,7 +14,7 @@ def test_two_process_cpu_training_writes_one_checkpoint(digits_root,
                OMP_NUM_THREADS='1')
     proc = subprocess.run(
         ['bash', 'tools/dist_train.sh', CLS_CONFIG, '2', '--work-dir',
-         work_dir, '--no-validate', '--cfg-options', 'train_cfg.max_epochs=1',
+         work_dir, '--no-validate', '--cfg-options', 'train_cfg.max_epochs=2',
          'train_dataloader.batch_size=16', 'train_dataloader.num_workers=0',
          *data_options(digits_root, 'imagenet', train_size=64)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
@@ -23,8 +23,8 @@ def test_two_process_cpu_training_writes_one_checkpoint(digits_root,
     assert 'Distributed launcher: pytorch' in log
     assert 'Distributed training: True' in log
     # 64 images / (2 processes x 16) = 2 iterations per epoch
-    assert 'Epoch(train) [1][2/2]' in log
+    assert 'Epoch(train) [2][2/2]' in log
     checkpoints = [f for f in os.listdir(work_dir) if f.endswith('.pth')]
-    assert checkpoints == ['epoch_1.pth']
+    assert checkpoints == ['epoch_2.pth']
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        assert f.read().strip().endswith('epoch_1.pth')
+        assert f.read().strip().endswith('epoch_2.pth')

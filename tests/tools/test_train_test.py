@@ -21,12 +21,15 @@ def last_checkpoint(work_dir) -> str:
 
 @pytest.fixture(scope='module')
 def pretrained(digits_root, tmp_path_factory):
-    """A 1-epoch demo ViT pretraining run through tools/train.py."""
+    """A 2-epoch (2 x 2 iterations) demo ViT pretraining run through
+    tools/train.py, keeping the checkpoints of both epochs."""
     work_dir = str(tmp_path_factory.mktemp('pretrain'))
     proc = run_tool([
         'tools/train.py', CLS_CONFIG, '--work-dir', work_dir, '--cfg-options',
-        'train_cfg.max_epochs=1', 'train_dataloader.batch_size=32',
-        *data_options(digits_root, 'imagenet', train_size=128, val_size=64)
+        'train_cfg.max_epochs=2', 'train_dataloader.batch_size=32',
+        'default_hooks.checkpoint.interval=1',
+        'default_hooks.checkpoint.max_keep_ckpts=2',
+        *data_options(digits_root, 'imagenet', train_size=64, val_size=64)
     ])
     assert proc.returncode == 0, proc.stderr[-3000:]
     return work_dir, last_checkpoint(work_dir)
@@ -34,7 +37,8 @@ def pretrained(digits_root, tmp_path_factory):
 
 def test_pretrain_then_test_prints_top1(pretrained, digits_root):
     work_dir, ckpt = pretrained
-    assert osp.basename(ckpt) == 'epoch_1.pth'
+    assert osp.basename(ckpt) == 'epoch_2.pth'
+    assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
     proc = run_tool(['tools/test.py', CLS_CONFIG, ckpt, '--work-dir', work_dir,
                      '--cfg-options',
                      *data_options(digits_root, 'imagenet', val_size=64)])
@@ -85,15 +89,15 @@ def test_resume_restores_iteration_weights_and_optimizer(pretrained,
     saved = torch.load(ckpt, map_location='cpu', weights_only=False)
     cfg = load_config(CLS_CONFIG, work_dir=work_dir + '_resumed')
     cfg.merge_from_dict(dict(
-        resume=True, load_from=ckpt, train_cfg=dict(max_epochs=1),
-        train_dataloader=dict(batch_size=32, dataset=dict(indices=128)),
+        resume=True, load_from=ckpt, train_cfg=dict(max_epochs=2),
+        train_dataloader=dict(batch_size=32, dataset=dict(indices=64)),
         val_dataloader=None, val_cfg=None, val_evaluator=None))
     for opt in data_options(digits_root, 'imagenet')[:1]:
         key, value = opt.split('=')
         cfg.merge_from_dict({key: value})
     runner = build_runner(cfg)
     runner.train()  # max_epochs reached: only the resume happens
-    assert runner.epoch == saved['meta']['epoch'] == 1
+    assert runner.epoch == saved['meta']['epoch'] == 2
     assert runner.iter == saved['meta']['iter'] == 4
     model = runner.model.state_dict()
     for key, value in saved['state_dict'].items():
@@ -107,18 +111,18 @@ def test_resume_restores_iteration_weights_and_optimizer(pretrained,
 
 
 def test_resume_cli_continues_training(pretrained, digits_root, tmp_path):
-    _, ckpt = pretrained
+    ckpt = osp.join(pretrained[0], 'epoch_1.pth')
     work_dir = str(tmp_path / 'resumed')
     proc = run_tool([
         'tools/train.py', CLS_CONFIG, '--work-dir', work_dir, '--resume', ckpt,
         '--no-validate', '--cfg-options', 'train_cfg.max_epochs=2',
         'train_dataloader.batch_size=32',
-        *data_options(digits_root, 'imagenet', train_size=128)
+        *data_options(digits_root, 'imagenet', train_size=64)
     ])
     assert proc.returncode == 0, proc.stderr[-3000:]
     log = proc.stdout + proc.stderr
-    assert 'resumed epoch: 1, iter: 4' in log
+    assert 'resumed epoch: 1, iter: 2' in log
     assert osp.basename(last_checkpoint(work_dir)) == 'epoch_2.pth'
     assert not osp.exists(osp.join(work_dir, 'epoch_1.pth'))
     meta = torch.load(last_checkpoint(work_dir), weights_only=False)['meta']
-    assert (meta['epoch'], meta['iter']) == (2, 8)
+    assert (meta['epoch'], meta['iter']) == (2, 4)
