@@ -10,8 +10,9 @@ Iterates the digits ``ImageNetFolder`` training split through a torch
   ['token_label']);
 
 and prints images/s of each and the ratio token / plain (target: >= 0.9).
-The token labels are a synthetic store (random top-k maps, same format and
-sizes as the generator writes) unless ``--store`` names a real one. Runs
+The token labels are a synthetic store (random top-k maps drawn from
+``--classes-per-image`` classes per image; same format and sizes as the
+generator writes) unless ``--store`` names a real one. Runs
 alternate (plain, token, plain, token ...) and the best of ``--repeats``
 counts, to damp the noise of a shared machine.
 
@@ -19,16 +20,17 @@ Two settings worth running::
 
     # digits as trained here: 32 px, 10 classes, 8x8 tokens, 4x4 map
     python benchmarks/token_label_loader.py
-    # ImageNet-like target sizes: 224 px crops, 1000 classes, 14x14 tokens,
-    # 18x18 top-5 maps (NFNet-F6 at 576 px)
-    python benchmarks/token_label_loader.py --scale 224 --num-classes 1000 \\
-        --grid 14 --map-size 18
+    # ImageNet-like sizes: 500x375 JPEGs, 224 px crops, 1000 classes,
+    # 14x14 tokens, 18x18 top-5 maps (NFNet-F6 at 576 px)
+    python benchmarks/token_label_loader.py --image-size 500 375 \\
+        --scale 224 --num-classes 1000 --grid 14 --map-size 18
 """
 import argparse
 import os.path as osp
 import tempfile
 import time
 
+import mmcv
 import mmvitreg  # noqa: F401  (registers transforms and datasets)
 import numpy as np
 import torch
@@ -44,12 +46,18 @@ def parse_args():
     p.add_argument('--data-root', help='ImageNet-layout root (default: '
                    'data/digits/imagenet, written to a temp dir if absent)')
     p.add_argument('--store', help='existing token-label store')
+    p.add_argument('--image-size', type=int, nargs=2, metavar=('W', 'H'),
+                   help='re-encode the images at this size (JPEG) to get an '
+                   'ImageNet-like decode cost, e.g. 500 375')
     p.add_argument('--images', type=int, default=1024)
     p.add_argument('--scale', type=int, default=32, help='crop size')
     p.add_argument('--grid', type=int, default=8, help='token grid side')
     p.add_argument('--num-classes', type=int, default=10)
     p.add_argument('--map-size', type=int, default=4)
     p.add_argument('--topk', type=int, default=5)
+    p.add_argument('--classes-per-image', type=int, default=32,
+                   help='distinct classes in a synthetic map (annotator '
+                   'maps are spatially coherent: few classes per image)')
     p.add_argument('--batch-size', type=int, default=64)
     p.add_argument('--workers', type=int, default=0)
     p.add_argument('--repeats', type=int, default=3)
@@ -59,13 +67,23 @@ def parse_args():
 def synthetic_store(out, keys, args):
     rng = np.random.default_rng(0)
     k, m, n = args.topk, args.map_size, args.num_classes
+    pool_size = max(min(args.classes_per_image, n), k)
     w = ShardWriter(out, topk=k, num_classes=n, shard_size=1024)
     for key in keys:
-        idx = np.argsort(rng.random((m * m, n)), axis=1)[:, :k]
+        pool = rng.choice(n, pool_size, replace=False)
+        idx = pool[np.argsort(rng.random((m * m, pool_size)), axis=1)[:, :k]]
         w.add(key, rng.normal(size=(k, m, m)).astype(np.float16),
               idx.T.reshape(k, m, m).astype(np.int16))
     w.close()
     merge_index(out, read_manifests(out))
+    return out
+
+
+def resized_copy(root, out, keys, size):
+    for key in keys:
+        img = mmcv.imread(osp.join(root, 'train', key))
+        mmcv.imwrite(mmcv.imresize(img, size, interpolation='bicubic'),
+                     osp.join(out, 'train', key))
     return out
 
 
@@ -102,6 +120,9 @@ def images_per_second(loader) -> float:
 
 def main():
     args = parse_args()
+    # as inside data-loader workers (torch sets 1 thread there): tiny
+    # per-sample torch copies otherwise pay OpenMP start-up under contention
+    torch.set_num_threads(1)
     tmp = tempfile.mkdtemp(prefix='tl_bench_')
     root = args.data_root or 'data/digits/imagenet'
     if not osp.isdir(root):
@@ -112,6 +133,9 @@ def main():
     with open(ann_file, 'w') as f:
         f.writelines(lines)
     keys = [line.split()[0] for line in lines]
+    if args.image_size:
+        root = resized_copy(root, osp.join(tmp, 'resized'), keys,
+                            tuple(args.image_size))
     store = args.store or synthetic_store(osp.join(tmp, 'store'), keys, args)
     loaders = dict(
         plain=build_loader(root, ann_file, args),
