@@ -20,6 +20,12 @@ def load_config(path: str, cfg_options: Optional[dict] = None,
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(key)
+        # `num_workers=0` (debugging, CPU tests) with a base that sets
+        # persistent workers would make torch's DataLoader refuse to start.
+        if loader and loader.get('num_workers', 1) == 0:
+            loader['persistent_workers'] = False
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:

@@ -6,13 +6,28 @@ machine without a GPU. When no GPU is present we open the default process
 group with the gloo backend from torchrun's environment ourselves; the
 Runner then sees an initialised group (``is_distributed()``), skips its own
 ``init_dist`` and wraps the model in mmengine's ``MMDistributedDataParallel``
-as usual. On GPU machines nothing here runs: mmengine does everything.
+through :class:`CPUDistributedDataParallel`, which only drops the
+``device_ids=[LOCAL_RANK]`` that mmengine always passes (DDP refuses device
+ids for CPU modules). On GPU machines nothing here runs: mmengine does
+everything.
 """
 import os
 
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
+from mmengine.model import MMDistributedDataParallel
+from mmengine.registry import MODEL_WRAPPERS
+
+
+@MODEL_WRAPPERS.register_module()
+class CPUDistributedDataParallel(MMDistributedDataParallel):
+    """``MMDistributedDataParallel`` for modules on the CPU (gloo)."""
+
+    def __init__(self, module, device_ids=None, **kwargs):
+        on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
+        super().__init__(module=module,
+                         device_ids=None if on_cpu else device_ids, **kwargs)
 
 
 def init_cpu_process_group(cfg: Config, launcher: str) -> bool:
@@ -40,4 +55,9 @@ def init_cpu_process_group(cfg: Config, launcher: str) -> bool:
         from datetime import timedelta
         kwargs['timeout'] = timedelta(seconds=timeout)
     torch_dist.init_process_group(backend='gloo', **kwargs)
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='CPUDistributedDataParallel',
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
     return True
