@@ -1,7 +1,7 @@
 # Stand-in for ADE20K: 64x64 digit scenes in the ADE20K layout
-# (``data/digits/ade/ADEChallengeData2016``), 11 classes in the masks
-# (0 = background/"other", 1..10 = digits) and ``reduce_zero_label=True`` as
-# for ADE20K, so the model sees 10 classes (the digits) and 255 = ignore.
+# (``data/digits/ade/ADEChallengeData2016``). Masks store 0 = unlabelled,
+# 1 = background, 2 + d = digit d; ``reduce_zero_label=True`` (as for ADE20K)
+# gives 11 classes (0 = background, 1 + d = digit d) and 255 = ignore.
 # Same pipeline structure as ``ade20k.py`` with every size divided by 8
 # (512 -> 64, 2048 -> 256).
 _base_ = './ade20k.py'

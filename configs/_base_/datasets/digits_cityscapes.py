@@ -1,6 +1,6 @@
 # Stand-in for Cityscapes: 64x64 digit scenes in the Cityscapes layout
-# (``data/digits/cityscapes``; masks are train ids 0 = background,
-# 1..10 = digits, 255 = ignore; no zero-label reduction, as for Cityscapes).
+# (``data/digits/cityscapes``; ``*_labelTrainIds.png`` masks store train ids
+# 0 = background, 1 + d = digit d (11 classes), 255 = ignore).
 # Same pipeline structure as ``cityscapes.py`` with every size divided by 16
 # (crop 512x1024 -> 32x64, resize scale 2048x1024 -> 128x64).
 _base_ = './cityscapes.py'

@@ -8,12 +8,14 @@ _base_ = './imagenet.py'
 dataset_type = 'ImageNetFolder'
 data_root = 'data/digits/imagenet'
 img_size = 32
-digit_classes = ('0', '1', '2', '3', '4', '5', '6', '7', '8', '9')
+digit_classes = ('zero', 'one', 'two', 'three', 'four', 'five', 'six',
+                 'seven', 'eight', 'nine')  # = meta/classes.txt
 
 data_preprocessor = dict(num_classes=len(digit_classes))
 
-bgr_mean = data_preprocessor['mean'][::-1]
-bgr_std = data_preprocessor['std'][::-1]
+# ImageNet mean/std of the base data_preprocessor, in BGR order.
+bgr_mean = [103.53, 116.28, 123.675]
+bgr_std = [57.375, 57.12, 58.395]
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),

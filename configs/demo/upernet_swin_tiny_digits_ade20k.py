@@ -1,0 +1,73 @@
+# Demo: the UperNet-Swin recipe (configs/seg/upernet_swin_b_ade20k.py) with
+# the tiny Swin of swin_tiny_digits.py on the 64 px ADE20K-layout digit
+# scenes (11 classes). Same _base_ components as the full config with the
+# digits dataset in place of ADE20K; overrides only sizes, norm type,
+# pretrained path and schedule.
+_base_ = [
+    '../_base_/models/upernet_swin.py',
+    '../_base_/datasets/digits_ade20k.py',
+    '../_base_/schedules/seg_ade20k_160k.py',
+    '../_base_/default_runtime_seg.py',
+]
+
+pretrained = 'work_dirs/demo/swin_tiny_digits/epoch_10.pth'
+embed_dims = 32
+channels = 64
+num_classes = 11
+# CPU runs have no process group: plain BN instead of SyncBN.
+norm_cfg = dict(type='BN', requires_grad=True)
+crop_size = (64, 64)
+data_preprocessor = dict(size=crop_size)
+model = dict(
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        arch=dict(_delete_=True, embed_dims=embed_dims, depths=[2, 2, 2, 2],
+                  num_heads=[1, 2, 4, 8]),
+        img_size=64,
+        patch_size=4,
+        window_size=4,
+        pad_small_map=True,
+        drop_path_rate=0.1,
+        init_cfg=dict(
+            type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
+    decode_head=dict(
+        in_channels=[embed_dims * 2**i for i in range(4)],
+        channels=channels,
+        num_classes=num_classes,
+        norm_cfg=norm_cfg),
+    auxiliary_head=dict(
+        in_channels=embed_dims * 4,
+        channels=channels // 2,
+        num_classes=num_classes,
+        norm_cfg=norm_cfg))
+
+train_dataloader = dict(batch_size=8, num_workers=2)
+val_dataloader = dict(batch_size=8, num_workers=2)
+test_dataloader = val_dataloader
+
+max_iters = 300
+warmup_iters = 30
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=False,
+        begin=0,
+        end=warmup_iters),
+    dict(
+        type='PolyLR',
+        eta_min=0.0,
+        power=1.0,
+        begin=warmup_iters,
+        end=max_iters,
+        by_epoch=False)
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
+randomness = dict(seed=0)
+
+default_scope = 'mmseg'
+custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)
