@@ -6,6 +6,8 @@ memory; mmpretrain's Swin calls ``Tensor.item()`` in ``__init__``, so a plain
 real and run one forward pass on a tiny random batch.
 """
 import contextlib
+import copy
+import functools
 import glob
 import os.path as osp
 
@@ -29,8 +31,14 @@ def _rel(path):
     return osp.relpath(path, ROOT)
 
 
-def _load(rel):
-    return Config.fromfile(osp.join(ROOT, rel))
+@functools.lru_cache(maxsize=None)
+def _parse(path):
+    return Config.fromfile(path)
+
+
+def _load(rel_or_abs):
+    """Parse once per session (about 1 s each), hand out copies."""
+    return copy.deepcopy(_parse(osp.join(ROOT, rel_or_abs)))
 
 
 @contextlib.contextmanager
@@ -73,7 +81,7 @@ def _norm_types(model):
 
 @pytest.mark.parametrize('path', CONFIGS, ids=_rel)
 def test_config_parses_with_scope_and_imports(path):
-    cfg = Config.fromfile(path)
+    cfg = _load(path)
     assert cfg.default_scope in ('mmpretrain', 'mmseg'), _rel(path)
     assert cfg.custom_imports['imports'][0] == 'mmvitreg', _rel(path)
     assert cfg.custom_imports['allow_failed_imports'] is False
@@ -84,7 +92,7 @@ def test_config_parses_with_scope_and_imports(path):
 
 @pytest.mark.parametrize('path', FULL, ids=_rel)
 def test_full_size_model_builds_on_meta(path):
-    model = _build(Config.fromfile(path), meta=True)
+    model = _build(_load(path), meta=True)
     devices = {p.device.type for p in model.parameters()}
     assert devices == {'meta'}
     if '/seg/' in path:
@@ -177,7 +185,7 @@ def test_demo_shares_the_full_config_bases(demo):
 @pytest.mark.parametrize('path', DEMOS, ids=_rel)
 def test_demo_model_builds_and_runs(path):
     torch.manual_seed(0)
-    cfg = Config.fromfile(path)
+    cfg = _load(path)
     model = _build(cfg)
     assert 'SyncBatchNorm' not in _norm_types(model)
     if cfg.default_scope == 'mmpretrain':
