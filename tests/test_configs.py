@@ -209,9 +209,10 @@ def test_demo_model_builds_and_runs(path):
         x = torch.randn(2, 3, h, w)
         with torch.no_grad():
             out = model(x, mode='tensor')
-        # ViT: patch 4 then the neck's x4 -> full resolution;
+        # ViT: patch P then the neck's x4 -> stride P / 4;
         # Swin: stage 1 at stride 4
-        stride = 1 if 'vit' in osp.basename(path) else 4
+        stride = (cfg.model.backbone.patch_size // 4
+                  if 'vit' in osp.basename(path) else 4)
         assert out.shape == (2, 11, h // stride, w // stride)
         assert cfg.model.decode_head.num_classes == 11
         assert _norm_types(model) == {'BatchNorm2d'}

@@ -12,7 +12,7 @@ _base_ = [
     '../_base_/default_runtime_seg.py',
 ]
 
-pretrained = 'work_dirs/demo/vit_tiny_digits/epoch_10.pth'
+pretrained = 'work_dirs/demo/vit_tiny_digits/epoch_25.pth'
 embed_dims = 64
 channels = 64
 num_classes = 11
@@ -29,7 +29,7 @@ model = dict(
             num_heads=4,
             feedforward_channels=2 * embed_dims),
         img_size=crop_size,
-        patch_size=4,
+        patch_size=8,  # as configs/demo/vit_tiny_digits.py
         out_indices=(2, 5, 8, 11),
         drop_path_rate=0.1,
         init_cfg=dict(
