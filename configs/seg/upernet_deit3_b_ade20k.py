@@ -1,0 +1,48 @@
+# UperNet + DeiT III ViT-B/16 on ADE20K (512x512, 160k iterations,
+# 16 images/batch). Backbone: this suite's DeiT III ImageNet-1k checkpoint
+# (configs/pretrain/deit3_b_in1k.py, 800 epochs), built as mmvitreg's
+# ``mmpretrain.DeiT3ViT`` (LayerScale, position embedding without a cls
+# slot) with ``out_type='featmap'``; features from blocks 3/6/9/12 ->
+# MultiLevelNeck -> UPerHead (configs/_base_/models/upernet_vit.py).
+# Drop path 0.1 rising linearly over depth, as the other ViT UperNet configs
+# (the constant-rate DeiT III schedule is a pretraining choice).
+# Plain AdamW, no layer-wise lr decay: see upernet_deit_s24_ade20k.py.
+_base_ = [
+    '../_base_/models/upernet_vit.py',
+    '../_base_/datasets/ade20k.py',
+    '../_base_/schedules/seg_ade20k_160k.py',
+    '../_base_/default_runtime_seg.py',
+]
+
+pretrained = 'work_dirs/deit3_b_in1k/epoch_800.pth'
+embed_dims = 768
+crop_size = (512, 512)
+data_preprocessor = dict(size=crop_size)
+model = dict(
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        _delete_=True,
+        type='mmpretrain.DeiT3ViT',
+        arch='b',
+        img_size=crop_size,
+        patch_size=16,
+        out_indices=(2, 5, 8, 11),
+        drop_path_rate=0.1,
+        drop_path_mode='linear',
+        out_type='featmap',
+        final_norm=False,
+        with_cls_token=True,
+        interpolate_mode='bicubic',
+        init_cfg=dict(
+            type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
+    neck=dict(in_channels=[embed_dims] * 4, out_channels=embed_dims),
+    decode_head=dict(in_channels=[embed_dims] * 4, num_classes=150),
+    auxiliary_head=dict(in_channels=embed_dims, num_classes=150))
+
+# 8 GPUs x 2 images.
+train_dataloader = dict(batch_size=2)
+val_dataloader = dict(batch_size=1)
+test_dataloader = val_dataloader
+
+default_scope = 'mmseg'
+custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)
