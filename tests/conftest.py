@@ -7,6 +7,7 @@ Add a fixture here only when several test files need it, keep it cheap
 stand-in on mmcv-lite) is installed before any test imports mmseg.
 """
 import shutil
+from contextlib import contextmanager
 
 import mmvitreg  # noqa: F401  (compat layer before mmseg)
 import pytest
@@ -40,3 +41,31 @@ def tiny_digits_root(digits_root, tmp_path) -> str:
     out = tmp_path / 'digits'
     shutil.copytree(digits_root, out)
     return str(out)
+
+
+@contextmanager
+def _restored_default_scopes():
+    from mmengine.registry import DefaultScope
+    before = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(before)
+
+
+@pytest.fixture(autouse=True)
+def isolated_default_scope():
+    """Undo any mmengine default scope a test creates.
+
+    ``init_default_scope('mmseg')`` (or a Runner) leaves a global
+    ``DefaultScope`` behind, after which mmpretrain registries resolve types
+    in mmseg's scope; each test starts from the scopes it found.
+    """
+    with _restored_default_scopes():
+        yield
+
+
+@pytest.fixture(autouse=True, scope='module')
+def module_isolated_default_scope():
+    """The same for scopes set by module-scoped fixtures."""
+    with _restored_default_scopes():
+        yield

@@ -165,7 +165,7 @@ def test_demo_shares_the_bases_of_deit3_s_and_changes_only_sizes():
     backbone = demo.model.backbone
     assert backbone.arch == dict(
         embed_dims=64, num_layers=12, num_heads=4, feedforward_channels=128)
-    assert (backbone.img_size, backbone.patch_size) == (32, 4)
+    assert (backbone.img_size, backbone.patch_size) == (32, 8)
     for key in ('type', 'drop_path_rate', 'drop_path_mode',
                 'layer_scale_init_value'):
         assert backbone[key] == full.model.backbone[key], key
@@ -223,8 +223,8 @@ def test_demo_trains_with_a_real_runner(digits_root, tmp_path):
 
 
 def test_low_resolution_pretraining_then_fine_tune(digits_root, tmp_path):
-    """The 192 -> 224 px pair in small: pretrain the demo at 24 px (6 x 6
-    patches), fine-tune at 32 px (8 x 8) from that checkpoint through
+    """The 192 -> 224 px pair in small: pretrain the demo at 24 px (3 x 3
+    patches of 8 px), fine-tune at 32 px (4 x 4) from that checkpoint through
     ``init_cfg=Pretrained`` exactly as deit3_b_in1k_ft224.py does."""
     low_dir, high_dir = str(tmp_path / 'low'), str(tmp_path / 'high')
     fast = dict(samples=8, num_layers=2, validate=False)
@@ -243,12 +243,12 @@ def test_low_resolution_pretraining_then_fine_tune(digits_root, tmp_path):
     model.init_weights()
 
     pos_embed = model.backbone.pos_embed.detach()
-    assert low_state['backbone.pos_embed'].shape == (1, 36, 64)
-    assert pos_embed.shape == (1, 64, 64)
+    assert low_state['backbone.pos_embed'].shape == (1, 9, 64)
+    assert pos_embed.shape == (1, 16, 64)
     torch.testing.assert_close(
         pos_embed,
         resize_pos_embed(
-            low_state['backbone.pos_embed'], (6, 6), (8, 8),
+            low_state['backbone.pos_embed'], (3, 3), (4, 4),
             mode='bicubic',
             num_extra_tokens=0))
     state = model.state_dict()
@@ -259,8 +259,8 @@ def test_low_resolution_pretraining_then_fine_tune(digits_root, tmp_path):
 
     with open(runner.logger.log_file) as f:
         log = f.read()
-    assert ('Resize the pos_embed shape from torch.Size([1, 36, 64]) to '
-            'torch.Size([1, 64, 64])') in log
+    assert ('Resize the pos_embed shape from torch.Size([1, 9, 64]) to '
+            'torch.Size([1, 16, 64])') in log
     n = len(low_state)
     assert f'matched {n}/{n} tensors (100.0%)' in log
     assert 'missing (' not in log and 'shape-mismatched (' not in log

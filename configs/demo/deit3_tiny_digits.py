@@ -29,7 +29,7 @@ model = dict(
             num_heads=4,
             feedforward_channels=2 * embed_dims),
         img_size=img_size,
-        patch_size=4,
+        patch_size=8,  # as configs/demo/vit_tiny_digits.py
         drop_path_rate=0.05),
     head=dict(num_classes=10, in_channels=embed_dims))
 
@@ -66,7 +66,7 @@ val_dataloader = dict(
     batch_size=128, num_workers=2, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-max_epochs = 10
+max_epochs = 25  # as configs/demo/vit_tiny_digits.py
 param_scheduler = [
     dict(
         type='LinearLR',
