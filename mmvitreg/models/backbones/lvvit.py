@@ -5,6 +5,7 @@ from typing import Sequence, Tuple
 import numpy as np
 import torch
 import torch.nn as nn
+from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule, ModuleList
 from mmengine.utils import to_2tuple
 from mmpretrain.models.backbones import VisionTransformer
@@ -23,7 +24,8 @@ class ConvPatchEmbed(BaseModule):
     the stride-2 stem for 16 px patches, as in the released ``PatchEmbed4_2``).
 
     Same interface as mmcv's ``PatchEmbed``: ``forward(x (B, 3, H, W)) ->
-    (tokens (B, h*w, C), (h, w))`` and ``init_out_size``.
+    (tokens (B, h*w, C), (h, w))`` and ``init_out_size``. ``stem_norm_cfg``
+    picks the stem's norm (``SyncBN`` in segmentation configs).
     """
 
     def __init__(self,
@@ -32,6 +34,7 @@ class ConvPatchEmbed(BaseModule):
                  in_channels: int = 3,
                  embed_dims: int = 384,
                  stem_channels: int = 64,
+                 stem_norm_cfg: dict = dict(type='BN'),
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         if patch_size < 2 or patch_size % 2:
@@ -43,7 +46,7 @@ class ConvPatchEmbed(BaseModule):
             return [
                 nn.Conv2d(cin, stem_channels, kernel, stride, kernel // 2,
                           bias=False),
-                nn.BatchNorm2d(stem_channels),
+                build_norm_layer(stem_norm_cfg, stem_channels)[1],
                 nn.ReLU(inplace=True)
             ]
 
@@ -151,6 +154,7 @@ class LVViT(VisionTransformer):
                  with_cls_token: bool = True,
                  frozen_stages: int = -1,
                  interpolate_mode: str = 'bicubic',
+                 stem_norm_cfg: dict = dict(type='BN'),
                  init_cfg=None) -> None:
         if isinstance(arch, str):
             if arch.lower() not in self.arch_zoo:
@@ -183,7 +187,8 @@ class LVViT(VisionTransformer):
         self.out_indices = self._check_out_indices(out_indices)
 
         self.patch_embed = ConvPatchEmbed(img_size, patch_size, in_channels,
-                                          self.embed_dims, stem_channels)
+                                          self.embed_dims, stem_channels,
+                                          stem_norm_cfg)
         self.patch_resolution = self.patch_embed.init_out_size
         num_tokens = (self.patch_resolution[0] * self.patch_resolution[1] +
                       self.num_extra_tokens)

@@ -1,0 +1,36 @@
+# UperNet + LV-ViT-S on ADE20K (512x512, 160k iterations, 16 images/batch).
+# Backbone: this suite's token-labeling LV-ViT-S checkpoint
+# (configs/pretrain/lvvit_s_token_labeling.py), built as mmvitreg's
+# ``mmpretrain.LVViT`` (16 blocks, dim 384, convolutional patch stem,
+# residual scaling 1/2) with ``out_type='featmap'``; features from blocks
+# 4/8/12/16 -> MultiLevelNeck -> UPerHead, as the DeiT UperNet configs.
+# Reference point (token-labeling README, UperNet LV-ViT-S, 160k): 47.9 /
+# 48.6 ms+flip mIoU.
+# Plain AdamW, no layer-wise lr decay: see upernet_deit_s24_ade20k.py.
+_base_ = './upernet_deit_s24_ade20k.py'
+
+pretrained = 'work_dirs/lvvit_s_token_labeling/epoch_300.pth'
+embed_dims = 384
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='mmpretrain.LVViT',
+        arch='s',
+        img_size=(512, 512),
+        patch_size=16,
+        out_indices=(3, 7, 11, 15),
+        drop_path_rate=0.1,
+        out_type='featmap',
+        final_norm=False,
+        with_cls_token=True,
+        interpolate_mode='bicubic',
+        # the convolutional stem's BN synchronised like the heads' norms
+        stem_norm_cfg=dict(type='SyncBN', requires_grad=True),
+        init_cfg=dict(
+            type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
+    neck=dict(in_channels=[embed_dims] * 4, out_channels=embed_dims),
+    decode_head=dict(in_channels=[embed_dims] * 4),
+    auxiliary_head=dict(in_channels=embed_dims))
+
+default_scope = 'mmseg'
+custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)
