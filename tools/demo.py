@@ -47,7 +47,8 @@ ROWS: Dict[str, DemoRow] = {
     for row in [
         DemoRow('baseline', 'configs/demo/vit_tiny_digits.py',
                 cityscapes='configs/demo/upernet_vit_tiny_digits_cityscapes.py',
-                note='DeiT recipe shrunk to digits (CE + label smoothing), no extra objective'),
+                note='DeiT recipe shrunk to digits (CE + label smoothing), '
+                'no extra objective'),
         DemoRow('diverse', 'configs/demo/vit_tiny_digits_diverse.py',
                 note='+ patch cosine / contrastive / mixing losses'),
     ]
