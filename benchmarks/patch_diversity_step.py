@@ -59,6 +59,8 @@ def _suite_step(args, device, config):
     from mmpretrain.structures import DataSample
     cfg = Config.fromfile(osp.join(ROOT, config))
     init_default_scope('mmpretrain')
+    if cfg.get('data_preprocessor'):  # merged into the model as Runner does
+        cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
     model = MODELS.build(cfg.model).to(device)
     optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=5e-4,
                                            weight_decay=0.05))
