@@ -170,11 +170,18 @@ def test_demo_shares_the_bases_of_deit3_s_and_changes_only_sizes():
                 'layer_scale_init_value'):
         assert backbone[key] == full.model.backbone[key], key
     assert demo.model.head.loss == full.model.head.loss
-    assert demo.model.train_cfg == full.model.train_cfg
-    assert demo.optim_wrapper == full.optim_wrapper
-    assert _plain(demo.train_dataloader.sampler) == _plain(
-        full.train_dataloader.sampler)
-    assert _pipeline_types(demo) == _pipeline_types(full)
+    # the documented demo deltas (measured: the full recipe stays at chance
+    # on 1,438 digits in 25 epochs): no Mixup/CutMix, LAMB at lr 2e-2, no
+    # repeated augmentation, no flip
+    assert full.model.train_cfg.augments and demo.model.train_cfg == dict(
+        augments=None)
+    assert demo.optim_wrapper.optimizer.type == \
+        full.optim_wrapper.optimizer.type == 'Lamb'
+    assert demo.optim_wrapper.optimizer.lr == 2e-2
+    assert demo.optim_wrapper.paramwise_cfg == full.optim_wrapper.paramwise_cfg
+    assert demo.train_dataloader.sampler.type == 'DefaultSampler'
+    assert _pipeline_types(demo) == [
+        t for t in _pipeline_types(full) if t != 'RandomFlip']
     assert demo.train_dataloader.dataset.pipeline[1].scale == 32
     assert demo.train_dataloader.dataset.type == 'ImageNetFolder'
     assert demo.train_cfg.max_epochs == _cfg(

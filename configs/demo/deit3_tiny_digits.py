@@ -3,14 +3,19 @@
 # minute. mmengine forbids a key defined by two bases, so this config cannot
 # list both ``deit3_s_in1k.py`` and a dataset file; it inherits the same
 # _base_ components as deit3_s_in1k.py with the digits dataset in place of
-# ImageNet and overrides only sizes and schedule length:
-# - tiny DeiT3ViT (embed 64, 12 blocks, 4 heads, MLP 128, 32 px, patch 4),
+# ImageNet and overrides sizes, schedule length and what a 1,438-image
+# 25-epoch run cannot afford:
+# - tiny DeiT3ViT (embed 64, 12 blocks, 4 heads, MLP 128, 32 px, patch 8),
 #   as configs/demo/vit_tiny_digits.py; drop path 0.05 constant, LayerScale
-#   1e-4, BCE on Mixup 0.8 / CutMix 1.0, LAMB lr 4e-3, wd 0.05 unchanged;
-# - the DeiT III pipeline at 32 px: RandomResizedCrop 32 + flip +
-#   3-Augment, repeated augmentation (3 repeats); test: short side 32 ->
-#   centre crop 32 (crop ratio 1.0);
-# - 10 epochs, 1 warm-up epoch, as vit_tiny_digits.py.
+#   1e-4, BCE (ThresholdedBCELoss), LAMB with wd 0.05 unchanged;
+# - measured here (seed 0): with the full recipe (Mixup/CutMix, crops down
+#   to 8% of a 32 px digit, repeated augmentation, LAMB lr 4e-3) and also at
+#   lr 2e-3 without them, top-1 stayed at chance (10%) after 25 epochs;
+#   LAMB's layer-wise trust ratio makes lr 2e-2 the working value at this
+#   size (85.8% top-1). So: lr 2e-2, no Mixup/CutMix, crops 0.5-1, no flip
+#   (digits are not mirror-symmetric), no repeated augmentation, batch 32;
+#   3-Augment and BCE kept; test: short side 32 -> centre crop 32;
+# - 25 epochs, 1 warm-up epoch, as vit_tiny_digits.py.
 _base_ = [
     '../_base_/models/deit3.py',
     '../_base_/datasets/digits_imagenet.py',
@@ -31,17 +36,17 @@ model = dict(
         img_size=img_size,
         patch_size=8,  # as configs/demo/vit_tiny_digits.py
         drop_path_rate=0.05),
-    head=dict(num_classes=10, in_channels=embed_dims))
+    head=dict(num_classes=10, in_channels=embed_dims),
+    train_cfg=dict(_delete_=True, augments=None))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(
         type='RandomResizedCrop',
         scale=img_size,
-        crop_ratio_range=(0.08, 1.0),
+        crop_ratio_range=(0.5, 1.0),
         backend='pillow',
         interpolation='bicubic'),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='ThreeAugment', color_jitter=0.3),
     dict(type='PackInputs'),
 ]
@@ -58,15 +63,16 @@ test_pipeline = [
 ]
 
 train_dataloader = dict(
-    batch_size=64,
+    batch_size=32,
     num_workers=2,
     dataset=dict(pipeline=train_pipeline),
-    sampler=dict(type='RepeatAugSampler', num_repeats=3, shuffle=True))
+    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True))
 val_dataloader = dict(
     batch_size=128, num_workers=2, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 max_epochs = 25  # as configs/demo/vit_tiny_digits.py
+optim_wrapper = dict(optimizer=dict(lr=2e-2))
 param_scheduler = [
     dict(
         type='LinearLR',
@@ -77,7 +83,7 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=1)
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-auto_scale_lr = dict(base_batch_size=64)
+auto_scale_lr = dict(base_batch_size=32)
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
