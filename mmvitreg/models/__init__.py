@@ -1,3 +1,4 @@
-"""Models, losses and batch augmentations registered into mmpretrain."""
+"""Models, losses and batch augmentations registered into mmpretrain; the
+segmentor into mmseg."""
 from . import (backbones, batch_augments, classifiers, heads,  # noqa: F401
-               losses, utils, weight_init)
+               losses, segmentors, utils, weight_init)
