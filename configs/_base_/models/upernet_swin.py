@@ -10,8 +10,14 @@ data_preprocessor = dict(
     bgr_to_rgb=True,
     pad_val=0,
     seg_pad_val=255)
+# mmvitreg's DiverseEncoderDecoder: mmseg's EncoderDecoder, bit for bit,
+# while `diversity_loss` is unset (the key is left out: dotted
+# --cfg-options cannot extend a None). Fine-tune with the patch cosine
+# loss on the backbone's last tokens (weight 0.1) with
+# --cfg-options model.diversity_loss.type=PatchCosineLoss
+# (and model.diversity_loss.loss_weight=W for another weight).
 model = dict(
-    type='EncoderDecoder',
+    type='DiverseEncoderDecoder',
     data_preprocessor=data_preprocessor,
     pretrained=None,
     backbone=dict(
