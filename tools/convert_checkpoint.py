@@ -1,21 +1,26 @@
-"""Convert a public ViT/DeiT/DeiT III/Swin checkpoint to a slim mmpretrain
-backbone checkpoint.
+"""Convert a public ViT/DeiT/DeiT III/Swin/LV-ViT checkpoint to a slim
+mmpretrain backbone checkpoint.
 
     python tools/convert_checkpoint.py deit_small.pth work/deit_s.pth
     python tools/convert_checkpoint.py swin_t.pth swin.pth --window-size 12
     python tools/convert_checkpoint.py vit.npz.pth vit512.pth --img-size 512
+    python tools/convert_checkpoint.py lvvit_s-26M-224-83.3.pth.tar \
+        lvvit_s_512.pth --img-size 512
 
 The result, ``{'state_dict': {'backbone.<key>': tensor}, 'meta': {...}}``,
 loads under torch's ``weights_only=True`` and with
 ``init_cfg=dict(type='Pretrained', checkpoint=DST, prefix='backbone.')``
-into ``mmpretrain.VisionTransformer`` / ``DeiT3`` / ``SwinTransformer``
-backbones of classifiers or mmseg segmentors. Formats (``--type``):
+into ``mmpretrain.VisionTransformer`` / ``DeiT3`` / ``SwinTransformer`` /
+``LVViT`` backbones of classifiers or mmseg segmentors. Formats (``--type``):
 
 * ``timm-vit``: timm ``VisionTransformer`` state dict;
 * ``deit``: facebookresearch DeiT release (``{'model': timm names}``);
 * ``deit3``: DeiT III release / timm ``no_embed_class`` (``pos_embed``
   without class-token entry);
 * ``timm-swin`` / ``swin-official``: timm >= 0.9 / microsoft Swin releases;
+* ``lvvit``: zihangJiang/TokenLabeling LV-ViT releases (convolutional stem;
+  ``num_heads``/``skip_lam`` are not stored and are printed from the
+  matching release definition);
 * ``auto`` (default): read from the key names, and printed.
 """
 import argparse
@@ -45,7 +50,8 @@ def parse_args(argv=None):
     p.add_argument('--patch-size',
                    type=int,
                    default=None,
-                   help='ViT: resample the patch embedding to this size')
+                   help='ViT: resample the patch embedding to this size '
+                   '(LV-ViT: its own size only)')
     p.add_argument('--window-size',
                    type=int,
                    default=None,

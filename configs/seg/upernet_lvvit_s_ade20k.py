@@ -9,6 +9,17 @@
 # Plain AdamW, no layer-wise lr decay: see upernet_deit_s24_ade20k.py.
 _base_ = './upernet_deit_s24_ade20k.py'
 
+# A released LV-ViT-S instead (zihangJiang/TokenLabeling,
+# lvvit_s-26M-224-83.3.pth.tar): convert it once and point init_cfg at it:
+#   python tools/convert_checkpoint.py lvvit_s-26M-224-83.3.pth.tar \
+#       work_dirs/lvvit_s_release_512.pth --img-size 512
+#   python tools/train.py configs/seg/upernet_lvvit_s_ade20k.py \
+#       --cfg-options \
+#       model.backbone.init_cfg.checkpoint=work_dirs/lvvit_s_release_512.pth
+# (detected as `--type lvvit`: stem conv1/bn1/... -> stem.0/1/..., blocks
+# -> layers, head/aux_head dropped, pos_embed 14x14 -> 32x32; the release's
+# final norm is reported unexpected since final_norm=False here. Add
+# --trust-checkpoint if the file pickles its training args.)
 pretrained = 'work_dirs/lvvit_s_token_labeling/epoch_300.pth'
 embed_dims = 384
 model = dict(

@@ -19,12 +19,13 @@ import torch
 
 from .base import (CheckpointFormatError, Conversion, StateDict, format_error,
                    unwrap_state_dict)
+from .lvvit import LVVIT_FORMATS, convert_lvvit, is_lvvit
 from .pos_embed import Size
 from .timm_swin import SWIN_FORMATS, convert_timm_swin, is_swin, swin_format
 from .timm_vit import (VIT_FORMATS, convert_timm_vit, is_timm_vit,
                        pos_embed_has_extra_tokens)
 
-FORMATS = VIT_FORMATS + SWIN_FORMATS
+FORMATS = VIT_FORMATS + SWIN_FORMATS + LVVIT_FORMATS
 
 
 def detect_format(checkpoint: Mapping,
@@ -34,6 +35,9 @@ def detect_format(checkpoint: Mapping,
 
     * Swin keys -> ``timm-swin`` (patch merging starts a stage) or
       ``swin-official`` (it ends one);
+    * the released LV-ViT conv stem (``patch_embed.conv1``, ``bn1``, ...)
+      next to ViT keys -> ``lvvit`` (checked before timm ViT, whose keys it
+      also has);
     * timm ViT keys -> ``deit3`` when ``pos_embed`` has no class-token entry,
       else ``deit`` when wrapped in ``{'model': ...}`` (facebookresearch
       releases), else ``timm-vit``.
@@ -44,6 +48,8 @@ def detect_format(checkpoint: Mapping,
     """
     if is_swin(state_dict):
         return swin_format(state_dict)
+    if is_lvvit(state_dict):
+        return 'lvvit'
     if is_timm_vit(state_dict):
         if not pos_embed_has_extra_tokens(state_dict, source):
             return 'deit3'
@@ -55,8 +61,9 @@ def detect_format(checkpoint: Mapping,
     raise CheckpointFormatError(
         format_error(
             source, 'unknown checkpoint format: expected timm ViT/DeiT/DeiT '
-            'III (patch_embed.proj, pos_embed, blocks.*) or Swin '
-            '(layers.*.blocks.*.attn.relative_position_bias_table) keys; '
+            'III (patch_embed.proj, pos_embed, blocks.*), Swin '
+            '(layers.*.blocks.*.attn.relative_position_bias_table) or '
+            'LV-ViT (patch_embed.conv1, patch_embed.proj, blocks.*) keys; '
             f'supported --type values: {", ".join(FORMATS)}{hint}',
             state_dict))
 
@@ -74,7 +81,7 @@ def convert_state_dict(checkpoint: Mapping,
         checkpoint: what ``torch.load`` returned.
         fmt: ``'auto'`` or one of :data:`FORMATS`.
         img_size: target input size for position embeddings.
-        patch_size: target patch size (ViT only).
+        patch_size: target patch size (ViT; LV-ViT: only its own).
         window_size: target window size (Swin only).
         source: file name for messages.
         deit3_target: ``'deit3'`` or ``'vit'``, see
@@ -87,9 +94,17 @@ def convert_state_dict(checkpoint: Mapping,
     detected = fmt == 'auto'
     if detected:
         fmt = detect_format(checkpoint, state_dict, source)
-    if fmt in VIT_FORMATS:
-        if window_size is not None:
-            raise ValueError('--window-size applies to Swin checkpoints only')
+    if fmt in VIT_FORMATS and is_lvvit(state_dict):
+        raise CheckpointFormatError(
+            format_error(
+                source, f'--type {fmt} does not fit: this is a released '
+                'LV-ViT (convolutional stem patch_embed.conv1/bn1/...); use '
+                '--type lvvit', state_dict))
+    if window_size is not None and fmt not in SWIN_FORMATS:
+        raise ValueError('--window-size applies to Swin checkpoints only')
+    if fmt in LVVIT_FORMATS:
+        result = convert_lvvit(state_dict, img_size, patch_size, source)
+    elif fmt in VIT_FORMATS:
         result = convert_timm_vit(state_dict, fmt, img_size, patch_size,
                                   source, deit3_target)
     else:
