@@ -7,9 +7,15 @@ Iterates the digits ``ImageNetFolder`` training split through a torch
   PackInputs;
 * ``token``: LoadImageFromFile -> LoadTokenLabel -> RandomResizedCropWithBox
   -> RandomFlip -> AlignTokenLabel -> PackInputs(algorithm_keys=
-  ['token_label']);
+  ['token_label']), the dense ``(K, Ht, Wt)`` target made per sample;
+* ``token-batch``: the same with ``AlignTokenLabel(expand='batch')``: the
+  loader passes the compact top-k map on and the model expands the batch
+  (``expand_token_labels``);
 
-and prints images/s of each and the ratio token / plain (target: >= 0.9).
+and prints images/s of each and the ratio to plain (target: >= 0.9). For
+``token-batch`` it also prints the expansion's cost per batch on this
+machine's CPU (on a GPU it runs on the device, once per step), and the
+ratio with that cost charged to the loader.
 The token labels are a synthetic store (random top-k maps drawn from
 ``--classes-per-image`` classes per image; same format and sizes as the
 generator writes) unless ``--store`` names a real one. Runs
@@ -38,7 +44,8 @@ from mmengine.dataset import pseudo_collate
 from mmpretrain.registry import DATASETS
 
 from mmvitreg.datasets.digits import prepare_digits
-from mmvitreg.token_labels import ShardWriter, merge_index, read_manifests
+from mmvitreg.token_labels import (ShardWriter, expand_token_labels,
+                                   merge_index, read_manifests)
 
 
 def parse_args():
@@ -87,7 +94,7 @@ def resized_copy(root, out, keys, size):
     return out
 
 
-def build_loader(root, ann_file, args, store=None):
+def build_loader(root, ann_file, args, store=None, expand='transform'):
     crop = 'RandomResizedCropWithBox' if store else 'RandomResizedCrop'
     pipeline = [dict(type='LoadImageFromFile')]
     if store:
@@ -99,7 +106,7 @@ def build_loader(root, ann_file, args, store=None):
     if store:
         pipeline.append(
             dict(type='AlignTokenLabel', grid=args.grid,
-                 num_classes=args.num_classes))
+                 num_classes=args.num_classes, expand=expand))
     pipeline.append(
         dict(type='PackInputs',
              algorithm_keys=['token_label'] if store else []))
@@ -116,6 +123,15 @@ def images_per_second(loader) -> float:
     for batch in loader:
         n += len(batch['inputs'])
     return n / (time.perf_counter() - t0)
+
+
+def expansion_seconds(loader) -> float:
+    """Mean time of ``expand_token_labels`` per batch of ``loader``."""
+    batches = [[ds.token_label for ds in b['data_samples']] for b in loader]
+    t0 = time.perf_counter()
+    for crops in batches:
+        expand_token_labels(crops)
+    return (time.perf_counter() - t0) / len(batches)
 
 
 def main():
@@ -137,10 +153,12 @@ def main():
         root = resized_copy(root, osp.join(tmp, 'resized'), keys,
                             tuple(args.image_size))
     store = args.store or synthetic_store(osp.join(tmp, 'store'), keys, args)
-    loaders = dict(
-        plain=build_loader(root, ann_file, args),
-        token=build_loader(root, ann_file, args, store))
-    best = dict(plain=0.0, token=0.0)
+    loaders = {
+        'plain': build_loader(root, ann_file, args),
+        'token': build_loader(root, ann_file, args, store),
+        'token-batch': build_loader(root, ann_file, args, store, 'batch'),
+    }
+    best = {name: 0.0 for name in loaders}
     for name, loader in loaders.items():  # warm-up (index load, workers)
         images_per_second(loader)
     for _ in range(args.repeats):
@@ -151,9 +169,13 @@ def main():
           f'{args.map_size}x{args.map_size} maps, batch {args.batch_size}, '
           f'{args.workers} workers')
     for name, v in best.items():
-        print(f'{name:>6}: {v:8.1f} images/s')
-    print(f' ratio token/plain: {best["token"] / best["plain"]:.3f} '
-          '(target >= 0.90)')
+        print(f'{name:>11}: {v:8.1f} images/s   ratio to plain '
+              f'{v / best["plain"]:.3f} (target >= 0.90)')
+    expand = expansion_seconds(loaders['token-batch'])
+    charged = 1 / (1 / best['token-batch'] + expand / args.batch_size)
+    print(f'expand_token_labels: {expand * 1e3:.2f} ms per batch of '
+          f'{args.batch_size} (CPU); token-batch with it charged: '
+          f'{charged:.1f} images/s, ratio {charged / best["plain"]:.3f}')
 
 
 if __name__ == '__main__':

@@ -1,6 +1,9 @@
 """Token labeling data side: machine-annotator score maps on disk.
 
 - :mod:`.storage`: the shard/index format and :class:`TokenLabelStore`;
+- :mod:`.batch_expand`: :class:`TokenLabelCrop` (a compact label and its
+  crop) and :func:`expand_token_labels` (dense targets per batch, on the
+  model's device);
 - :mod:`.annotator`: :class:`DenseAnnotator`, a classifier's head applied at
   every feature location (top-k per location).
 
@@ -9,10 +12,12 @@ The crop-aligned dense targets are made by the transforms in
 ``tools/generate_token_labels.py``.
 """
 from .annotator import DenseAnnotator, linear_as_conv1x1
+from .batch_expand import TokenLabelCrop, expand_token_labels
 from .storage import (CorruptShardError, ShardWriter, TokenLabelStore,
                       merge_index, read_manifests)
 
 __all__ = [
-    'CorruptShardError', 'DenseAnnotator', 'ShardWriter', 'TokenLabelStore',
-    'linear_as_conv1x1', 'merge_index', 'read_manifests'
+    'CorruptShardError', 'DenseAnnotator', 'ShardWriter', 'TokenLabelCrop',
+    'TokenLabelStore', 'expand_token_labels', 'linear_as_conv1x1',
+    'merge_index', 'read_manifests'
 ]

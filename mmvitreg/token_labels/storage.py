@@ -28,6 +28,7 @@ Image keys are paths relative to the data prefix of the split (the
 ``relative/path`` of mmpretrain ann files, e.g. ``n01440764/x.JPEG``).
 """
 import json
+import mmap
 import os
 import os.path as osp
 import re
@@ -259,7 +260,9 @@ class TokenLabelStore:
     ``KeyError`` naming the image and the store.
 
     The index is loaded lazily (on first use), so a store built in the main
-    process is cheap to pickle into data-loader workers.
+    process is cheap to pickle into data-loader workers. Shards are read
+    through a read-only memory map opened once per shard and process (a
+    record read is then a slice, no ``open``/``seek`` system calls).
     """
 
     def __init__(self, root: str):
@@ -270,15 +273,16 @@ class TokenLabelStore:
                 f'no token-label index {self.index_path}: generate it with '
                 'tools/generate_token_labels.py --out ' + self.root)
         self._index: Optional[dict] = None
-        self._checked: Dict[int, bool] = {}
+        self._shards: Dict[int, mmap.mmap] = {}  # checked shards, mapped
+        self._key_depth = 0  # path parts of the last key found by lookup
 
-    # pickling for data-loader workers: drop the loaded index
+    # pickling for data-loader workers: drop the loaded index and maps
     def __getstate__(self):
         return dict(root=self.root, index_path=self.index_path)
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._index, self._checked = None, {}
+        self._index, self._shards, self._key_depth = None, {}, 0
 
     @property
     def index(self) -> dict:
@@ -334,10 +338,12 @@ class TokenLabelStore:
                 f'token-label shard {path} is corrupt: {size} bytes, expected '
                 f'{shard["nbytes"]} (truncated or overwritten); regenerate it')
         with open(path, 'rb') as f:
-            if f.read(len(MAGIC)) != MAGIC:
-                raise CorruptShardError(
-                    f'token-label shard {path} is corrupt: bad header')
-        self._checked[sid] = True
+            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        if data[:len(MAGIC)] != MAGIC:
+            data.close()
+            raise CorruptShardError(
+                f'token-label shard {path} is corrupt: bad header')
+        self._shards[sid] = data
 
     def __getitem__(self, key: str) -> TopK:
         entry = self.index['images'].get(key)
@@ -345,19 +351,16 @@ class TokenLabelStore:
             raise KeyError(f'no token label for image {key!r} in store '
                            f'{self.root}')
         sid, off, h, w, crc = entry
-        if sid not in self._checked:
+        if sid not in self._shards:
             self.check_shard(sid)
-        k = self.topk
-        n = 4 * k * h * w
-        path = self.shard_path(sid)
-        with open(path, 'rb') as f:
-            f.seek(off)
-            buf = f.read(n)
+        n = 4 * self.topk * h * w
+        buf = self._shards[sid][off:off + n]
         if len(buf) != n or zlib.crc32(buf) != crc:
             raise CorruptShardError(
-                f'token-label shard {path} is corrupt: record of {key!r} at '
-                f'byte {off} fails its checksum; regenerate it')
-        return decode_record(buf, k, h, w)
+                f'token-label shard {self.shard_path(sid)} is corrupt: '
+                f'record of {key!r} at byte {off} fails its checksum; '
+                'regenerate it')
+        return decode_record(buf, self.topk, h, w)
 
     def lookup(self, img_path: str, data_prefix: Optional[str] = None) -> TopK:
         """Top-k map of an image given by its (absolute) path.
@@ -371,9 +374,17 @@ class TokenLabelStore:
                 os.sep, '/')]
         parts = osp.normpath(img_path).replace(os.sep, '/').split('/')
         images = self.index['images']
+        # a split's keys all have the same depth: try the last match first
+        depth = self._key_depth
+        if depth and len(parts) > depth and '/'.join(
+                parts[-depth - 1:]) not in images:
+            key = '/'.join(parts[-depth:])
+            if key in images:
+                return self[key]
         for i in range(len(parts)):
             key = '/'.join(parts[i:])
             if key in images:
+                self._key_depth = len(parts) - i
                 return self[key]
         raise KeyError(f'no token label for image {img_path!r} in store '
                        f'{self.root} (no trailing part of the path is a key '

@@ -185,5 +185,7 @@ def test_configs_build(name, backbone, layers, losses):
     assert pipeline[:5] == ['LoadImageFromFile', 'LoadTokenLabel',
                             'RandomResizedCropWithBox', 'RandomFlip',
                             'AlignTokenLabel']
+    # the full-size recipes expand the labels per batch, on the device
+    assert cfg.train_dataloader.dataset.pipeline[4]['expand'] == 'batch'
     assert cfg.train_dataloader.dataset.pipeline[-1] == dict(
         type='PackInputs', algorithm_keys=['token_label'])

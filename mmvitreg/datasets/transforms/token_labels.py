@@ -37,6 +37,7 @@ from mmcv.transforms import BaseTransform
 from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
+from mmvitreg.token_labels.batch_expand import TokenLabelCrop
 from mmvitreg.token_labels.storage import TokenLabelStore
 
 
@@ -191,26 +192,62 @@ class AlignTokenLabel(BaseTransform):
     :class:`RandomResizedCropWithBox`) and ``flip``/``flip_direction`` (from
     ``RandomFlip``, which must come after the crop).
 
-    **Added Keys:** ``token_label`` float32 tensor ``(K, Ht, Wt)``.
+    **Added Keys:** ``token_label`` float32 tensor ``(K, Ht, Wt)``, or with
+    ``expand='batch'`` a :class:`~mmvitreg.token_labels.TokenLabelCrop`
+    (the compact map, its box and flips) that the model expands per batch on
+    its device (:func:`~mmvitreg.token_labels.expand_token_labels`, same
+    operator, same result up to float rounding). Pack it with
+    ``PackInputs(algorithm_keys=['token_label'])`` either way.
     **Removed Keys:** the two ``token_label_*`` inputs.
 
     Args:
         grid: token grid ``(Ht, Wt)`` (or an int for a square grid).
         num_classes: ``K``.
         softmax: normalise over the stored top-k. Defaults to True.
+        expand: ``'transform'`` (here, per sample) or ``'batch'`` (in the
+            model; keeps the loader as fast as without token labels, see
+            ``benchmarks/token_label_loader.py``). Defaults to
+            ``'transform'``.
     """
 
     def __init__(self,
                  grid: Union[int, Sequence[int]] = (14, 14),
                  num_classes: int = 1000,
-                 softmax: bool = True):
+                 softmax: bool = True,
+                 expand: str = 'transform'):
         self.grid = (grid, grid) if isinstance(grid, int) else tuple(grid)
         if len(self.grid) != 2 or min(self.grid) < 1:
             raise ValueError(f'grid must be (Ht, Wt) >= 1, got {grid}')
+        if expand not in ('transform', 'batch'):
+            raise ValueError("expand must be 'transform' or 'batch', got "
+                             f'{expand!r}')
         self.num_classes = num_classes
         self.softmax = softmax
+        self.expand = expand
+
+    @staticmethod
+    def _flips(results: dict) -> Tuple[bool, bool]:
+        """(horizontal, vertical) flips applied after the crop."""
+        if not results.get('flip', False):
+            return False, False
+        direction = results.get('flip_direction', 'horizontal')
+        return (direction in ('horizontal', 'diagonal'),
+                direction in ('vertical', 'diagonal'))
 
     def transform(self, results: dict) -> dict:
+        if self.expand == 'batch':
+            scores = results.pop('token_label_scores')
+            hflip, vflip = self._flips(results)
+            results['token_label'] = TokenLabelCrop(
+                scores=scores,
+                indices=results.pop('token_label_indices'),
+                box=_map_box(results, scores.shape[1:]),
+                hflip=hflip,
+                vflip=vflip,
+                grid=self.grid,
+                num_classes=self.num_classes,
+                softmax=self.softmax)
+            return results
         scores = results.pop('token_label_scores').astype(np.float32)
         indices = results.pop('token_label_indices').astype(np.int64)
         k, mh, mw = scores.shape
@@ -235,12 +272,11 @@ class AlignTokenLabel(BaseTransform):
         ry = roi_align_weights(y1, y2, mh, self.grid[0])
         rx = roi_align_weights(x1, x2, mw, self.grid[1])
         out = ry @ dense @ rx.T  # (|C|, Ht, Wt)
-        if results.get('flip', False):
-            direction = results.get('flip_direction', 'horizontal')
-            if direction in ('horizontal', 'diagonal'):
-                out = out[:, :, ::-1]
-            if direction in ('vertical', 'diagonal'):
-                out = out[:, ::-1]
+        hflip, vflip = self._flips(results)
+        if hflip:
+            out = out[:, :, ::-1]
+        if vflip:
+            out = out[:, ::-1]
         target = np.zeros((self.num_classes, *self.grid), np.float32)
         target[classes] = out
         results['token_label'] = torch.from_numpy(target)
@@ -248,4 +284,5 @@ class AlignTokenLabel(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(grid={self.grid}, '
-                f'num_classes={self.num_classes}, softmax={self.softmax})')
+                f'num_classes={self.num_classes}, softmax={self.softmax}, '
+                f'expand={self.expand!r})')

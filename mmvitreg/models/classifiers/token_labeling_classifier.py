@@ -8,6 +8,8 @@ import torch.nn as nn
 from mmpretrain.registry import BATCH_AUGMENTS, MODELS
 from mmpretrain.structures import DataSample
 
+from mmvitreg.token_labels.batch_expand import (TokenLabelCrop,
+                                                expand_token_labels)
 from ..batch_augments.mix_token import MixToken, TokenMix
 from ..utils.patch_tokens import record_patch_tokens
 from .diverse_image_classifier import DiverseImageClassifier
@@ -31,7 +33,10 @@ class TokenLabelingClassifier(DiverseImageClassifier):
 
     Token labels: every training ``DataSample`` carries ``token_label``, a
     ``(K, Ht, Wt)`` float soft target on the model's token grid (rows sum to
-    1), flattened row-major to ``(N, K)``.
+    1), flattened row-major to ``(N, K)``; or a compact
+    :class:`~mmvitreg.token_labels.TokenLabelCrop`
+    (``AlignTokenLabel(expand='batch')``), expanded here for the whole batch
+    on the model's device.
 
     MixToken (``mix_token``, training only): a box mask ``M`` is drawn on the
     token grid, a forward hook on ``backbone.patch_embed`` replaces its
@@ -90,19 +95,23 @@ class TokenLabelingClassifier(DiverseImageClassifier):
                 'train_cfg=None')
 
     # ----- targets -----
-    def token_targets(self, data_samples: List[DataSample]) -> torch.Tensor:
-        """Stack ``token_label`` ``(K, Ht, Wt)`` into ``(B, Ht*Wt, K)``."""
+    def token_targets(self, data_samples: List[DataSample],
+                      device: torch.device) -> torch.Tensor:
+        """The samples' ``token_label`` as ``(B, K, Ht, Wt)`` on ``device``."""
         if not data_samples or 'token_label' not in data_samples[0]:
             raise KeyError(
                 'TokenLabelingClassifier: the data samples have no '
                 '`token_label` field; add the token-label transforms '
                 '(LoadTokenLabel ... PackInputs with token_label) to the '
                 'training pipeline')
-        labels = torch.stack([s.token_label for s in data_samples]).float()
+        labels = [s.token_label for s in data_samples]
+        if isinstance(labels[0], TokenLabelCrop):
+            return expand_token_labels(labels, device)
+        labels = torch.stack(labels).to(device).float()
         if labels.dim() != 4:
             raise ValueError('DataSample.token_label must be (K, Ht, Wt), '
                              f'got {tuple(labels.shape[1:])}')
-        return labels.flatten(2).transpose(1, 2)
+        return labels
 
     def _class_scores(self, data_samples: List[DataSample],
                       num_classes: int) -> torch.Tensor:
@@ -131,8 +140,9 @@ class TokenLabelingClassifier(DiverseImageClassifier):
              data_samples: List[DataSample]) -> dict:
         """Losses of ``DiverseImageClassifier`` (``loss`` and the switched-on
         diversification terms) plus ``loss_token``."""
-        targets = self.token_targets(data_samples).to(inputs.device)
-        grid = tuple(data_samples[0].token_label.shape[-2:])
+        targets = self.token_targets(data_samples, inputs.device)
+        grid = tuple(targets.shape[-2:])
+        targets = targets.flatten(2).transpose(1, 2)  # (B, N, K)
         with ExitStack() as stack:
             if self.mix_token is not None and self.training:
                 mix = self.mix_token.sample(grid, inputs.device)

@@ -1,0 +1,103 @@
+"""Token labels expanded per batch, on the model's device.
+
+``AlignTokenLabel(expand='batch')`` leaves the stored top-k map compact in
+the data loader (a :class:`TokenLabelCrop`: float16 scores, int16 indices,
+the crop box in map coordinates and the flips) and the model calls
+:func:`expand_token_labels` on the whole batch, as the released LV-ViT code
+does: the ``K``-channel map is only ever built on the device, once per
+batch, instead of once per sample in a loader worker and then copied.
+
+For every sample ``b`` with top-k entries ``(s, c)`` at each map location::
+
+    p = softmax_k(s)                                  (if ``softmax``)
+    M_b[u, y, x] = p[j, y, x]  where C[u] = c[j, y, x]     (B, |C|, H', W')
+    T_b = flip_b(roi_align(M_b, box_b, (Ht, Wt)))          (B, |C|, Ht, Wt)
+    target[b, C[u]] = T_b[u], 0 for classes not in C        (B, K, Ht, Wt)
+
+``C`` is the set of classes present anywhere in the batch's maps
+(``|C| <= B k H' W'``, in practice a few hundred of ``K``), so the resampling
+never touches classes no map mentions. ``roi_align`` is torchvision's with
+``aligned=True`` and adaptive sampling, the same operator
+``AlignTokenLabel(expand='transform')`` evaluates per sample with two small
+matrix products; the two paths agree up to float rounding (tested).
+"""
+from dataclasses import dataclass
+from typing import Sequence, Tuple
+
+import numpy as np
+import torch
+from torchvision.ops import roi_align
+
+
+@dataclass
+class TokenLabelCrop:
+    """One sample's compact token label and the crop it must follow.
+
+    Attributes:
+        scores: float16 ``(k, H', W')`` top-k scores of the stored map.
+        indices: int16/int32 ``(k, H', W')`` their class indices.
+        box: ``(x1, y1, x2, y2)`` crop box in map coordinates (pixel edges).
+        hflip / vflip: whether the crop was flipped after the crop.
+        grid: the token grid ``(Ht, Wt)``.
+        num_classes: ``K``.
+        softmax: normalise the scores over the top-k first.
+    """
+    scores: np.ndarray
+    indices: np.ndarray
+    box: Tuple[float, float, float, float]
+    hflip: bool
+    vflip: bool
+    grid: Tuple[int, int]
+    num_classes: int
+    softmax: bool = True
+
+
+def _common(crops: Sequence[TokenLabelCrop], attr: str):
+    values = {getattr(c, attr) for c in crops}
+    if len(values) != 1:
+        raise ValueError(f'token labels of one batch disagree on {attr}: '
+                         f'{sorted(values)}')
+    return values.pop()
+
+
+def expand_token_labels(crops: Sequence[TokenLabelCrop],
+                        device: torch.device = None) -> torch.Tensor:
+    """Dense targets ``(B, K, Ht, Wt)`` (float32) for a batch of crops.
+
+    Raises:
+        ValueError: the crops differ in grid, ``K``, softmax or map shape,
+            or a class index lies outside ``[0, K)``.
+    """
+    grid = _common(crops, 'grid')
+    num_classes = _common(crops, 'num_classes')
+    softmax = _common(crops, 'softmax')
+    shapes = {c.scores.shape for c in crops}
+    if len(shapes) != 1:
+        raise ValueError('token-label maps of one batch have different '
+                         f'shapes {sorted(shapes)}: generate them at one '
+                         'resolution')
+    scores = torch.from_numpy(np.stack([c.scores for c in crops]))
+    indices = torch.from_numpy(np.stack([c.indices for c in crops]))
+    scores = scores.to(device).float()  # (B, k, H', W')
+    indices = indices.to(device).long()
+    if indices.min() < 0 or indices.max() >= num_classes:
+        raise ValueError(f'token label has class {int(indices.max())} '
+                         f'outside [0, {num_classes})')
+    if softmax:
+        scores = scores.softmax(1)
+    classes, inverse = torch.unique(indices, return_inverse=True)
+    b, _, mh, mw = scores.shape
+    # top-k classes of a location are distinct: scatter writes each once
+    dense = scores.new_zeros(b, len(classes), mh, mw).scatter_(
+        1, inverse, scores)
+    boxes = torch.tensor([[i, *c.box] for i, c in enumerate(crops)],
+                         dtype=torch.float32, device=scores.device)
+    out = roi_align(dense, boxes, output_size=grid, spatial_scale=1.0,
+                    sampling_ratio=-1, aligned=True)  # (B, |C|, Ht, Wt)
+    hflip = torch.tensor([c.hflip for c in crops], device=out.device)
+    vflip = torch.tensor([c.vflip for c in crops], device=out.device)
+    out = torch.where(hflip[:, None, None, None], out.flip(-1), out)
+    out = torch.where(vflip[:, None, None, None], out.flip(-2), out)
+    target = out.new_zeros(b, num_classes, *grid)
+    target[:, classes] = out
+    return target
