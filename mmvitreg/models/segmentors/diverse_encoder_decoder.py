@@ -41,7 +41,13 @@ def build_diversity_loss(
     cfg.setdefault('loss_weight', DEFAULT_LOSS_WEIGHT)
     if isinstance(cfg['type'], str) and '.' not in cfg['type']:
         cfg.setdefault('_scope_', 'mmpretrain')
-    return MMPRETRAIN_MODELS.build(cfg)
+    try:
+        return MMPRETRAIN_MODELS.build(cfg)
+    except KeyError as err:
+        raise KeyError(f'DiverseEncoderDecoder: `diversity_loss` type '
+                       f'{cfg["type"]!r} is not a registered mmpretrain '
+                       f"model (mmvitreg's is 'PatchCosineLoss'): "
+                       f'{err}') from err
 
 
 @MODELS.register_module()
