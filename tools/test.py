@@ -5,8 +5,15 @@ per-class IoU table (segmenters), chosen from the config's ``default_scope``.
         [--tta] [--cfg-options k=v ...] [--launcher ...] [--trust-checkpoint]
 
 ``--out``: classifiers dump predictions to the pickle file F (mmengine
-``DumpResults``); segmenters write prediction PNGs in the dataset's label
-format into the directory F (IoUMetric ``output_dir``, ``format_only`` off).
+``DumpResults``); segmenters write one prediction PNG per image,
+``F/<image basename>.png``, while still evaluating (IoUMetric
+``output_dir``, ``format_only`` off), in the dataset's label format:
+ADE20K layout (``reduce_zero_label``): class index + 1, as the annotation
+files; the 19 Cityscapes classes: the labelIds of the official server (7 =
+road, ..., 33 = bicycle, ``CityscapesLabelIdIoUMetric`` replaces
+``IoUMetric``); the digits Cityscapes stand-in, which has no labelIds: its
+trainIds unchanged (0 = background, 1 + d = digit d), as its
+``*_labelTrainIds.png``.
 The checkpoint is loaded strictly: any missing or unexpected key is an error
 naming the file. The final metrics are printed and written to
 ``<work_dir>/test_metrics.json``.
@@ -27,6 +34,7 @@ from mmvitreg.apis import (build_runner, check_data_paths,  # noqa: E402
                            init_cpu_process_group,
                            load_checkpoint_strict, load_config, task_of)
 from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
+from mmvitreg.evaluation import has_cityscapes_classes  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -82,6 +90,9 @@ def _segmentation_args(cfg, args):
     if args.out:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
+        if (cfg.test_evaluator.get('type') in ('IoUMetric', 'mmseg.IoUMetric')
+                and has_cityscapes_classes(cfg.test_dataloader.dataset)):
+            cfg.test_evaluator['type'] = 'CityscapesLabelIdIoUMetric'
     if args.show_dir:
         vis = cfg.default_hooks.get('visualization')
         if vis is None:
