@@ -192,12 +192,17 @@ def test_demo_model_builds_and_runs(path):
         from mmpretrain.structures import DataSample
         model.train()
         n = 4
-        size = cfg.model.backbone.img_size
+        size = cfg.model.backbone.get('img_size', 32)  # CNN: digits' 32
+        samples = [DataSample().set_gt_label(i % 10) for i in range(n)]
+        if cfg.model.type == 'TokenLabelingClassifier':
+            grid = size // cfg.model.backbone.patch_size
+            for sample in samples:  # uniform soft targets on the token grid
+                sample.set_field(torch.full((10, grid, grid), 0.1),
+                                 'token_label')
         data = dict(
             inputs=[torch.randint(0, 256, (3, size, size), dtype=torch.uint8)
                     for _ in range(n)],
-            data_samples=[DataSample().set_gt_label(i % 10)
-                          for i in range(n)])
+            data_samples=samples)
         data = model.data_preprocessor(data, True)
         losses = model(**data, mode='loss')
         total = sum(v for k, v in losses.items() if 'loss' in k)

@@ -1,8 +1,8 @@
 """The main job: pretrain tiny ViTs on the embedded digits, transfer them with
 UperNet to digit scenes, evaluate, and print one results table.
 
-    python tools/demo.py [--rows baseline,diverse,deit3] [--work-dir work_dirs/demo]
-                         [--quick]
+    python tools/demo.py [--rows baseline,diverse,deit3,token_labeling]
+                         [--work-dir work_dirs/demo] [--quick]
 
 Data: ``data/digits`` (written by ``tools/prepare_digits.py`` on first use),
 the ``data_root`` of the demo configs.
@@ -13,6 +13,10 @@ configs in ``configs/demo/``, which inherit the full-size configs and only
 shrink them. Each row of the table is one pretraining recipe:
 
     row | top-1 | top-5 | last-layer patch sim | ADE mIoU | Cityscapes mIoU
+
+A row with an ``annotator`` (token labeling) first trains that classifier,
+annotates the training split with ``tools/generate_token_labels.py`` and
+points its pretraining config's ``LoadTokenLabel`` at the store.
 
 The table is printed and written to ``<work-dir>/results.md`` and
 ``results.json``. ``--quick`` shortens every schedule (for tests and smoke
@@ -40,6 +44,7 @@ class DemoRow:
     ade: Optional[str] = 'configs/demo/upernet_vit_tiny_digits_ade20k.py'
     cityscapes: Optional[str] = None
     note: str = ''
+    annotator: Optional[str] = None  # token labeling: machine annotator
 
 
 ROWS: Dict[str, DemoRow] = {
@@ -54,6 +59,10 @@ ROWS: Dict[str, DemoRow] = {
         # DeiT3ViT has no demo UperNet config yet: pretraining row only.
         DemoRow('deit3', 'configs/demo/deit3_tiny_digits.py', ade=None,
                 note='DeiT III: 3-Augment, BCE, LAMB, LayerScale'),
+        DemoRow('token_labeling',
+                'configs/demo/vit_tiny_digits_token_labeling.py',
+                annotator='configs/demo/resnet_tiny_digits_annotator.py',
+                note='+ token labels from a tiny ResNet annotator, MixToken'),
     ]
 }
 
@@ -93,6 +102,18 @@ def train_and_test(config: str, work_dir: str, options: List[str]) -> tuple:
         osp.join(work_dir, 'test.log'))
     with open(osp.join(work_dir, 'test_metrics.json')) as f:
         return ckpt, json.load(f)['metrics']
+
+
+def token_label_store(annotator: str, work_dir: str,
+                      options: List[str]) -> tuple:
+    """Train the annotator, label the training split; (store, top-1)."""
+    ckpt, metrics = train_and_test(annotator, osp.join(work_dir, 'annotator'),
+                                   options)
+    store = osp.join(work_dir, 'token_labels')
+    run([sys.executable, 'tools/generate_token_labels.py', annotator, ckpt,
+         '--data-root', 'data/digits/imagenet', '--out', store, '--topk',
+         '5'], osp.join(work_dir, 'generate_token_labels.log'))
+    return store, metrics.get('accuracy/top1')
 
 
 def last_layer_similarity(rows: Dict[str, tuple], out_dir: str) -> Dict[str, float]:
@@ -136,11 +157,18 @@ def main(argv=None) -> List[dict]:
         row = ROWS[name]
         print(f'[{name}] {row.note}', flush=True)
         wd = osp.join(args.work_dir, name)
+        options = QUICK_CLS if args.quick else []
+        record = dict(row=name, note=row.note)
+        if row.annotator:
+            store, record['annotator_top1'] = token_label_store(
+                row.annotator, wd, options)
+            options = options + [
+                f'train_dataloader.dataset.pipeline.1.store_root={store}'
+            ]
         ckpt, cls = train_and_test(row.pretrain, osp.join(wd, 'pretrain'),
-                                   QUICK_CLS if args.quick else [])
+                                   options)
         pretrained[name] = (row.pretrain, ckpt)
-        record = dict(row=name, note=row.note,
-                      top1=cls.get('accuracy/top1'),
+        record.update(top1=cls.get('accuracy/top1'),
                       top5=cls.get('accuracy/top5'))
         for key, config in (('ade', row.ade), ('cityscapes', row.cityscapes)):
             if not config:
@@ -163,6 +191,10 @@ def main(argv=None) -> List[dict]:
         lines.append(f"| {r['row']} | {fmt(r['top1'])} | {fmt(r['top5'])} | "
                      f"{fmt(r['patch_sim_last'])} | {fmt(r.get('ade_miou'))} | "
                      f"{fmt(r.get('cityscapes_miou'))} |")
+    for r in results:
+        if r.get('annotator_top1') is not None:
+            lines.append(f"\n{r['row']}: annotator top-1 "
+                         f"{fmt(r['annotator_top1'])}")
     table = '\n'.join(lines)
     os.makedirs(args.work_dir, exist_ok=True)
     with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
