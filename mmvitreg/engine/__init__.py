@@ -1,2 +1,2 @@
-"""Training-loop extensions (hooks)."""
-from . import hooks  # noqa: F401
+"""Training-loop extensions (hooks, optimizer-wrapper constructors)."""
+from . import hooks, optimizers  # noqa: F401

@@ -1,0 +1,3 @@
+"""Optimizer-wrapper constructors registered into mmseg's registry."""
+from .layer_decay_constructor import \
+    BackboneLayerDecayOptimWrapperConstructor  # noqa: F401
