@@ -8,7 +8,7 @@
 _base_ = [
     '../_base_/models/upernet_vit.py',
     '../_base_/datasets/digits_cityscapes.py',
-    '../_base_/schedules/seg_cityscapes_80k.py',
+    '../_base_/schedules/seg_cityscapes_80k_layer_decay.py',
     '../_base_/default_runtime_seg.py',
 ]
 
@@ -51,6 +51,8 @@ train_dataloader = dict(batch_size=8, num_workers=2)
 val_dataloader = dict(batch_size=1, num_workers=2)
 test_dataloader = val_dataloader
 
+# As the ADE20K demo: 300 iterations, lr 1e-3, layer-wise lr decay 0.9 from
+# the base (12 blocks).
 max_iters = 300
 warmup_iters = 30
 optim_wrapper = dict(optimizer=dict(lr=1e-3))

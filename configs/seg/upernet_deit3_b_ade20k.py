@@ -6,11 +6,15 @@
 # MultiLevelNeck -> UPerHead (configs/_base_/models/upernet_vit.py).
 # Drop path 0.1 rising linearly over depth, as the other ViT UperNet configs
 # (the constant-rate DeiT III schedule is a pretraining choice).
-# Plain AdamW, no layer-wise lr decay: see upernet_deit_s24_ade20k.py.
+# Optimiser: mmseg's BEiT-B UperNet recipe for 12 blocks
+# (configs/_base_/schedules/seg_ade20k_160k_layer_decay.py): AdamW lr 3e-5,
+# weight decay 0.05 (none for 1-D params, incl. LayerScale, pos_embed and
+# cls_token), layer_decay_rate 0.9: block i trains at lr * 0.9 ** (12 - i),
+# the patch embedding at lr * 0.9 ** 13 = 0.25 lr.
 _base_ = [
     '../_base_/models/upernet_vit.py',
     '../_base_/datasets/ade20k.py',
-    '../_base_/schedules/seg_ade20k_160k.py',
+    '../_base_/schedules/seg_ade20k_160k_layer_decay.py',
     '../_base_/default_runtime_seg.py',
 ]
 

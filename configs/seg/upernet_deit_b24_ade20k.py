@@ -2,7 +2,8 @@
 # Backbone: this suite's DeiT-B24 checkpoint (configs/pretrain/deit_b24.py);
 # features from blocks 6/12/18/24. Reference point (mmseg, 12-block DeiT-B
 # UperNet+MLN, 160k): 45.4 / 47.2 ms+flip mIoU.
-# Plain AdamW, no layer-wise lr decay: see upernet_deit_s24_ade20k.py.
+# Optimiser as upernet_deit_s24_ade20k.py (24 blocks: BEiT-L values, AdamW
+# lr 2e-5, layer_decay_rate 0.95).
 _base_ = './upernet_deit_s24_ade20k.py'
 
 pretrained = 'work_dirs/deit_b24/epoch_300.pth'

@@ -2,10 +2,13 @@
 # iterations, 16 images/batch, sliding-window inference 512x1024 stride 341).
 # Same model as upernet_deit_b24_ade20k.py; mmseg has no ViT UperNet
 # Cityscapes result to compare with (UperNet R-101 512x1024 80k: 79.4).
+# Optimiser as upernet_deit_s24_ade20k.py: layer-wise lr decay
+# (configs/_base_/schedules/seg_cityscapes_80k_layer_decay.py) with the
+# 24-block BEiT-L values, AdamW lr 2e-5, layer_decay_rate 0.95.
 _base_ = [
     '../_base_/models/upernet_vit.py',
     '../_base_/datasets/cityscapes.py',
-    '../_base_/schedules/seg_cityscapes_80k.py',
+    '../_base_/schedules/seg_cityscapes_80k_layer_decay.py',
     '../_base_/default_runtime_seg.py',
 ]
 
@@ -36,6 +39,9 @@ model = dict(
 train_dataloader = dict(batch_size=2)
 val_dataloader = dict(batch_size=1)
 test_dataloader = val_dataloader
+
+optim_wrapper = dict(
+    optimizer=dict(lr=2e-5), paramwise_cfg=dict(layer_decay_rate=0.95))
 
 default_scope = 'mmseg'
 custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)

@@ -1,7 +1,8 @@
 # UperNet + DeiT-S24 pretrained with patch diversification
 # (configs/pretrain/deit_s24_diverse.py) on ADE20K: everything as
-# upernet_deit_s24_ade20k.py except the pretrained checkpoint. The backbone
-# is identical: the diversification losses (cosine, contrastive, mixing) act
+# upernet_deit_s24_ade20k.py (optimiser included: layer-wise lr decay 0.95,
+# AdamW lr 2e-5) except the pretrained checkpoint. The backbone is
+# identical: the diversification losses (cosine, contrastive, mixing) act
 # only during pretraining and do not change the architecture, so the
 # checkpoint loads into the same VisionTransformer with prefix='backbone.'.
 _base_ = './upernet_deit_s24_ade20k.py'

@@ -6,7 +6,11 @@
 # 4/8/12/16 -> MultiLevelNeck -> UPerHead, as the DeiT UperNet configs.
 # Reference point (token-labeling README, UperNet LV-ViT-S, 160k): 47.9 /
 # 48.6 ms+flip mIoU.
-# Plain AdamW, no layer-wise lr decay: see upernet_deit_s24_ade20k.py.
+# Optimiser: layer-wise lr decay as upernet_deit_s24_ade20k.py (depth from
+# LVViT's get_layer_depth: the convolutional stem is part of patch_embed,
+# depth 0), with the values of the mmseg recipe nearest in depth to 16
+# blocks, BEiT-B's (12 blocks): AdamW lr 3e-5, layer_decay_rate 0.9, so the
+# patch embedding trains at lr * 0.9 ** 17 = 0.17 lr.
 _base_ = './upernet_deit_s24_ade20k.py'
 
 # A released LV-ViT-S instead (zihangJiang/TokenLabeling,
@@ -42,6 +46,9 @@ model = dict(
     neck=dict(in_channels=[embed_dims] * 4, out_channels=embed_dims),
     decode_head=dict(in_channels=[embed_dims] * 4),
     auxiliary_head=dict(in_channels=embed_dims))
+
+optim_wrapper = dict(
+    optimizer=dict(lr=3e-5), paramwise_cfg=dict(layer_decay_rate=0.9))
 
 default_scope = 'mmseg'
 custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)
