@@ -72,7 +72,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--out', required=True, help='store directory')
     p.add_argument('--topk', type=int, default=5)
     p.add_argument('--resolution', type=int,
-                   help='annotation input size S (default: the model\'s)')
+                   help='annotation input size S (default: the model\'s: '
+                   'a ViT\'s img_size, else the config\'s test crop)')
     p.add_argument('--batch-size', type=int, default=32)
     p.add_argument('--shard-size', type=int, default=1024)
     p.add_argument('--workers', type=int, default=2,
@@ -158,10 +159,27 @@ def build_mmpretrain(config: str, checkpoint: Optional[str],
     def preprocess(imgs: torch.Tensor) -> torch.Tensor:
         return model.data_preprocessor(dict(inputs=imgs), False)['inputs']
 
-    backbone = model.backbone
-    size = getattr(getattr(backbone, 'patch_embed', None), 'init_input_size',
-                   None)
-    return model, preprocess, int(size[0]) if size else 224
+    size = getattr(getattr(model.backbone, 'patch_embed', None),
+                   'init_input_size', None)
+    if size:
+        return model, preprocess, int(size[0])
+    return model, preprocess, test_crop_size(model._config)
+
+
+def test_crop_size(cfg: Config, default: int = 224) -> int:
+    """The input side of a config's test pipeline (its ``CenterCrop``, else
+    its first ``Resize``): the resolution a CNN classifier was evaluated at."""
+    pipeline = cfg.get('test_dataloader', {}).get('dataset', {}).get(
+        'pipeline', [])
+    size = None
+    for t in pipeline:
+        if t.get('type') == 'CenterCrop':
+            size = t.get('crop_size')
+        elif t.get('type') == 'Resize' and size is None:
+            size = t.get('scale')
+    if isinstance(size, (list, tuple)):
+        size = size[0]
+    return int(size) if size else default
 
 
 def build_timm(name: str, checkpoint: Optional[str], device: str,

@@ -276,3 +276,23 @@ def test_two_processes_write_the_same_labels(vit, digits_root, base_store,
         np.testing.assert_allclose(
             one[k][0].astype(np.float32), two[k][0].astype(np.float32),
             rtol=1e-3, atol=1e-3)
+
+
+def test_cnn_config_is_annotated_at_its_test_crop(tmp_path):
+    """A CNN has no patch embedding to read a size from: the annotation
+    size is the config's test crop (the demo annotator's 32 px), not 224."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/demo/resnet_tiny_digits_annotator.py'))
+    assert tool.test_crop_size(cfg) == 32
+    model, _, size = tool.build_mmpretrain(
+        osp.join(ROOT, 'configs/demo/resnet_tiny_digits_annotator.py'),
+        None, 'cpu')
+    assert size == 32
+    # the CIFAR ResNet's stride 8: a 4x4 map, the tiny ViTs' token grid
+    scores, _ = DenseAnnotator(model, topk=5)(torch.zeros(1, 3, 32, 32))
+    assert scores.shape == (1, 5, 4, 4)
+    # no CenterCrop: the Resize; nothing: the default
+    assert tool.test_crop_size(Config(dict(test_dataloader=dict(
+        dataset=dict(pipeline=[dict(type='Resize', scale=(48, 48))]))))) == 48
+    assert tool.test_crop_size(Config()) == 224
