@@ -6,15 +6,17 @@
 # tools/generate_token_labels.py applies its linear head at every location.
 #
 # Recipe: mmpretrain's CIFAR ResNet (resnet18_cifar: 3x3 stem, no max-pool,
-# GAP + linear head) at base width 16 instead of 64 (1/16 of the FLOPs), SGD
-# lr 0.1 momentum 0.9 wd 5e-4, cosine, 20 epochs; the ViT demos' mild crop.
+# GAP + linear head) at base width 8 instead of 64 (1/64 of the FLOPs), SGD
+# lr 0.1 momentum 0.9 wd 5e-4, cosine, 12 epochs; the ViT demos' mild crop.
+# Measured on an idle 2-core machine: 99.4% top-1 in 41 s (width 16, 20
+# epochs: the same 99.4% in 85 s).
 _base_ = [
     'mmpretrain::_base_/models/resnet18_cifar.py',
     '../_base_/datasets/digits_imagenet.py',
     '../_base_/default_runtime_cls.py',
 ]
 
-width = 16
+width = 8
 model = dict(
     backbone=dict(stem_channels=width, base_channels=width),
     head=dict(in_channels=8 * width))
@@ -34,7 +36,7 @@ train_dataloader = dict(
 val_dataloader = dict(batch_size=128, num_workers=2)
 test_dataloader = val_dataloader
 
-max_epochs = 20
+max_epochs = 12
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4))
 param_scheduler = dict(
