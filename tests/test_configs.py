@@ -214,10 +214,12 @@ def test_demo_model_builds_and_runs(path):
         x = torch.randn(2, 3, h, w)
         with torch.no_grad():
             out = model(x, mode='tensor')
-        # ViT: patch P then the neck's x4 -> stride P / 4;
+        # ViT: patch P then the neck's first scale s -> stride P / s (the
+        # full configs' 4 for the demo's 8 px patches and x2);
         # Swin: stage 1 at stride 4
-        stride = (cfg.model.backbone.patch_size // 4
+        stride = (cfg.model.backbone.patch_size // cfg.model.neck.scales[0]
                   if 'vit' in osp.basename(path) else 4)
+        assert stride == 4
         assert out.shape == (2, 11, h // stride, w // stride)
         assert cfg.model.decode_head.num_classes == 11
         assert _norm_types(model) == {'BatchNorm2d'}

@@ -34,7 +34,13 @@ model = dict(
         drop_path_rate=0.1,
         init_cfg=dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
-    neck=dict(in_channels=[embed_dims] * 4, out_channels=embed_dims),
+    # 8 px patches: scales x2 ... x1/4 give the full configs' stride-4 top
+    # level (16 px patches x4); x4 here would run the heads at stride 2,
+    # 4x the step time (measured: 0.13 s vs 0.03 s for the backbone alone)
+    neck=dict(
+        in_channels=[embed_dims] * 4,
+        out_channels=embed_dims,
+        scales=[2, 1, 0.5, 0.25]),
     decode_head=dict(
         in_channels=[embed_dims] * 4,
         channels=channels,
@@ -51,11 +57,11 @@ train_dataloader = dict(batch_size=8, num_workers=2)
 val_dataloader = dict(batch_size=1, num_workers=2)
 test_dataloader = val_dataloader
 
-# As the ADE20K demo: 300 iterations, lr 1e-3, layer-wise lr decay 0.9 from
-# the base (12 blocks).
-max_iters = 300
+# As the ADE20K demo: 1,000 iterations, lr 2e-3, layer-wise lr decay 0.9
+# from the base (12 blocks).
+max_iters = 1000
 warmup_iters = 30
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
+optim_wrapper = dict(optimizer=dict(lr=2e-3))
 param_scheduler = [
     dict(
         type='LinearLR',

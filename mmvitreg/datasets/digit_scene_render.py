@@ -35,62 +35,54 @@ def render_background(rng: np.random.Generator, size: int) -> np.ndarray:
     Returns:
         float32 (size, size, 3) RGB in [0, 255].
     """
-    base = rng.uniform(0, 80, size=3)
-    coarse = rng.normal(0, 15, size=(4, 4, 3)).astype(np.float32)
+    base = rng.uniform(0, 40, size=3)
+    coarse = rng.normal(0, 8, size=(4, 4, 3)).astype(np.float32)
     texture = cv2.resize(coarse, (size, size), interpolation=cv2.INTER_LINEAR)
-    noise = rng.normal(0, 6, size=(size, size, 3))
+    noise = rng.normal(0, 4, size=(size, size, 3))
     return np.clip(base + texture + noise, 0, 255).astype(np.float32)
 
 
-def place_boxes(rng: np.random.Generator,
-                scene_size: int,
-                num: int,
-                min_side: int,
-                max_side: int,
-                max_tries: int = 50) -> List[Tuple[int, int, int]]:
-    """Random pairwise-disjoint square boxes ``(y, x, side)`` in the canvas.
-
-    A box that finds no free position in ``max_tries`` draws is dropped, so a
-    scene may hold fewer than ``num`` digits (never fewer than one: the first
-    box always fits).
-    """
-    boxes: List[Tuple[int, int, int]] = []
-    for _ in range(num):
-        side = int(rng.integers(min_side, max_side + 1))
-        for _ in range(max_tries):
-            y = int(rng.integers(0, scene_size - side + 1))
-            x = int(rng.integers(0, scene_size - side + 1))
-            if all(y + side <= by or by + bs <= y or x + side <= bx or bx +
-                   bs <= x for by, bx, bs in boxes):
-                boxes.append((y, x, side))
-                break
-    return boxes
+def pick_cells(rng: np.random.Generator, scene_size: int,
+               cell: int) -> List[Tuple[int, int]]:
+    """Top-left corners ``(y, x)`` of 1 to ``n - 1`` distinct cells of the
+    ``n = (scene_size // cell) ** 2`` cells of side ``cell`` (1 when the
+    scene holds a single cell), in random order."""
+    per_side = scene_size // cell
+    n = per_side * per_side
+    num = int(rng.integers(1, n)) if n > 1 else 1
+    return [(int(i) // per_side * cell, int(i) % per_side * cell)
+            for i in rng.permutation(n)[:num]]
 
 
 def render_scene(rng: np.random.Generator, scans: np.ndarray,
-                 labels: np.ndarray, pool: np.ndarray,
-                 scene_size: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Paste 1-4 scans drawn from ``pool`` onto a textured background.
+                 labels: np.ndarray, pool: np.ndarray, scene_size: int,
+                 digit_size: int = 32) -> Tuple[np.ndarray, np.ndarray]:
+    """Paste scans drawn from ``pool`` into cells of a textured background.
+
+    The digits keep the classification images' scale and grid: each is
+    upscaled to ``digit_size`` (the ImageNet-layout image side) and fills
+    one cell of the ``digit_size`` grid, grey ink of a random intensity in
+    [200, 255] on a dark texture, so a backbone pretrained on the
+    classification images sees digits as it was trained to.
 
     Returns:
         tuple: RGB uint8 (H, W, 3) image and the uint8 (H, W) ADE-coded mask
         (0 = ambiguous, 1 = background, 2 + d = digit d).
     """
-    min_side = max(8, scene_size // 4)
-    max_side = max(min_side, scene_size // 2)
+    if digit_size > scene_size:
+        raise ValueError(f'digit_size {digit_size} > scene_size {scene_size}')
     canvas = render_background(rng, scene_size)
     mask = np.full((scene_size, scene_size), ADE_BACKGROUND, dtype=np.uint8)
-    num = int(rng.integers(1, 5))
-    for y, x, side in place_boxes(rng, scene_size, num, min_side, max_side):
+    for y, x in pick_cells(rng, scene_size, digit_size):
         k = int(pool[rng.integers(len(pool))])
-        ink = upscale(scans[k], side)
-        colour = rng.uniform(150, 255, size=3) * rng.uniform(0.8, 1.0)
-        region = canvas[y:y + side, x:x + side]
-        canvas[y:y + side, x:x + side] = (
-            region * (1 - ink[..., None]) + colour * ink[..., None])
-        sub = mask[y:y + side, x:x + side]
-        sub[(ink > LOW_THRESHOLD) & (ink < HIGH_THRESHOLD)] = ADE_UNLABELED
-        sub[ink >= HIGH_THRESHOLD] = ADE_DIGIT_OFFSET + int(labels[k])
+        ink = upscale(scans[k], digit_size)[..., None]
+        grey = rng.uniform(200, 255)
+        box = (slice(y, y + digit_size), slice(x, x + digit_size))
+        canvas[box] = canvas[box] * (1 - ink) + grey * ink
+        sub = mask[box]
+        sub[(ink[..., 0] > LOW_THRESHOLD) & (ink[..., 0] < HIGH_THRESHOLD)] = \
+            ADE_UNLABELED
+        sub[ink[..., 0] >= HIGH_THRESHOLD] = ADE_DIGIT_OFFSET + int(labels[k])
     return to_uint8(canvas), mask
 
 

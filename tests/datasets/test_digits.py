@@ -59,16 +59,17 @@ def test_ade_to_train_ids():
     assert D.ade_to_train_ids(ade).tolist() == [[255, 0, 1, 10]]
 
 
-def test_place_boxes_disjoint_and_inside():
+def test_pick_cells_distinct_grid_cells():
     rng = np.random.default_rng(3)
+    counts = set()
     for _ in range(50):
-        boxes = D.place_boxes(rng, 64, 4, 16, 32)
-        assert 1 <= len(boxes) <= 4
-        canvas = np.zeros((64, 64), int)
-        for y, x, s in boxes:
-            assert 16 <= s <= 32 and y + s <= 64 and x + s <= 64
-            canvas[y:y + s, x:x + s] += 1
-        assert canvas.max() == 1  # no pixel in two boxes
+        cells = D.pick_cells(rng, 64, 32)
+        counts.add(len(cells))
+        assert len(set(cells)) == len(cells)
+        assert set(cells) <= {(0, 0), (0, 32), (32, 0), (32, 32)}
+    assert counts == {1, 2, 3}  # never all four: background stays in view
+    assert D.pick_cells(rng, 32, 32) == [(0, 0)]  # one cell: one digit
+    assert len(D.pick_cells(rng, 96, 32)) <= 8
 
 
 @pytest.mark.parametrize('ink,expected', [(1.0, {1, 2 + 4}), (0.375, {0, 1}),
@@ -83,10 +84,14 @@ def test_render_scene_labels_follow_thresholds(ink, expected):
     assert mask.shape == (64, 64) and mask.dtype == np.uint8
     assert set(np.unique(mask).tolist()) == expected
     if ink == 1.0:
-        # pure digit colour: each channel in [150, 255] * [0.8, 1] >= 120
-        assert img[mask == 6].min() >= 120
-        # a union of disjoint boxes of side 16-32
-        assert 256 <= (mask == 6).sum() <= 4 * 32 * 32
+        # pure grey ink of intensity 200-255, the same in every channel
+        digit = img[mask == 6]
+        assert digit.min() >= 200
+        assert (digit == digit[:, :1]).all()
+        # whole 32 px cells of the 2x2 grid, 1 to 3 of them
+        assert (mask == 6).sum() in (1024, 2048, 3072)
+        cells = (mask == 6).reshape(2, 32, 2, 32).all((1, 3))
+        assert (mask == 6).sum() == 1024 * cells.sum()
 
 
 def test_render_scene_uses_only_the_pool():
@@ -307,3 +312,8 @@ def test_seg_datasets_read_the_files(digits_root, split, count):
         np.testing.assert_array_equal(seg[raw == 1], 0)
         np.testing.assert_array_equal(seg[raw == 0], 255)
         np.testing.assert_array_equal(seg[raw >= 2], raw[raw >= 2] - 1)
+
+
+def test_scene_smaller_than_a_digit_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=r'scene_size \(16\) must be >= size'):
+        D.prepare_digits(str(tmp_path / 'd'), size=32, scene_size=16)

@@ -305,7 +305,8 @@ def test_demo_train_step_moves_each_depth_by_its_lr(name):
     torch.manual_seed(0)
     cfg, model, wrapper = build_from_config(
         osp.join(ROOT, 'configs', 'demo', f'{name}.py'), meta=False)
-    lr, rate, blocks = 1e-3, 0.9, 12
+    lr, rate = cfg.optim_wrapper.optimizer.lr, 0.9
+    assert lr == 2e-3  # the demo's base lr (heads); the decay is the point
     h, w = cfg.crop_size
     data = dict(
         inputs=[torch.randint(0, 256, (3, h, w), dtype=torch.uint8)

@@ -1,8 +1,9 @@
 # Stand-in for Cityscapes: 64x64 digit scenes in the Cityscapes layout
 # (``data/digits/cityscapes``; ``*_labelTrainIds.png`` masks store train ids
 # 0 = background, 1 + d = digit d (11 classes), 255 = ignore).
-# Same pipeline structure as ``cityscapes.py`` with every size divided by 16
-# (crop 512x1024 -> 32x64, resize scale 2048x1024 -> 128x64).
+# Same pipeline as ``cityscapes.py`` with every size divided by 16 (crop
+# 512x1024 -> 32x64, resize scale 2048x1024 -> 128x64), minus RandomResize
+# and RandomFlip (see digits_ade20k.py).
 _base_ = './cityscapes.py'
 
 dataset_type = 'DigitScenesCityscapesDataset'
@@ -11,13 +12,7 @@ crop_size = (32, 64)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
-    dict(
-        type='RandomResize',
-        scale=(128, 64),
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
     dict(type='PackSegInputs')
 ]
