@@ -13,6 +13,7 @@ from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 from mmvitreg.token_labels import (ShardWriter, TokenLabelCrop,
                                    expand_token_labels, merge_index,
                                    read_manifests)
+from mmvitreg.token_labels.batch_expand import per_sample_classes
 
 K = 16
 
@@ -81,6 +82,14 @@ def test_hand_checked_crop_and_flip():
     torch.testing.assert_close(
         expand_token_labels([shifted])[0, :, 0, 0],
         torch.tensor([0.0, 1.0, 0.0, 0.0]))
+
+
+def test_per_sample_classes_hand_checked():
+    idx = torch.tensor([[3, 1, 3, 7], [2, 2, 2, 2]])
+    classes, slots = per_sample_classes(idx)
+    assert classes.tolist() == [[1, 3, 7], [2, 0, 0]]  # padded with 0
+    assert slots.tolist() == [[1, 0, 1, 2], [0, 0, 0, 0]]
+    assert torch.equal(classes.gather(1, slots), idx)
 
 
 def test_mixed_batches_are_refused_with_the_reason():
