@@ -8,7 +8,7 @@ of being dropped silently.
 """
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, Optional
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import torch
 
@@ -91,3 +91,34 @@ class Conversion:
         """The state dict with ``prefix`` prepended to every key."""
         prefix = prefix or ''
         return OrderedDict((prefix + k, v) for k, v in self.state_dict.items())
+
+
+def rename_keys(state_dict: Mapping[str, torch.Tensor],
+                rename: Callable[[str], Optional[str]], source: str,
+                unknown_message: str) -> Tuple[StateDict, List[str]]:
+    """Rename every key of ``state_dict`` with ``rename``.
+
+    ``rename(key)`` returns the new name (the tensor is kept), ``''`` (the
+    key is dropped, e.g. a classifier head) or ``None`` (no counterpart).
+
+    Returns:
+        ``(renamed, dropped)``: the renamed state dict and the dropped keys.
+
+    Raises:
+        CheckpointFormatError: some keys have no counterpart; the message is
+            ``'<n> key(s) ' + unknown_message``, with ``source`` and the keys.
+    """
+    out, dropped, unknown = OrderedDict(), [], []
+    for key, value in state_dict.items():
+        new = rename(key)
+        if new is None:
+            unknown.append(key)
+        elif new == '':
+            dropped.append(key)
+        else:
+            out[new] = value
+    if unknown:
+        raise CheckpointFormatError(
+            format_error(source, f'{len(unknown)} key(s) {unknown_message}',
+                         unknown))
+    return out, dropped

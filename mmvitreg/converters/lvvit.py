@@ -28,10 +28,10 @@ one (:data:`RELEASES`) and reported; otherwise they must be set in the
 config.
 """
 import re
-from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
-from .base import CheckpointFormatError, Conversion, StateDict, format_error
+from .base import (CheckpointFormatError, Conversion, StateDict, format_error,
+                   rename_keys)
 from .pos_embed import Size, infer_grid, resize_grid_pos_embed, to_hw
 from .timm_vit import _BLOCK_RENAMES
 
@@ -210,21 +210,9 @@ def convert_lvvit(state_dict: StateDict,
                 source, 'not a released LV-ViT state dict (--type lvvit '
                 'expects patch_embed.conv1/bn1/.../proj, pos_embed and '
                 'blocks.*)', state_dict))
-    out, dropped, unknown = OrderedDict(), [], []
-    for key, value in state_dict.items():
-        new = _rename(key)
-        if new is None:
-            unknown.append(key)
-        elif new == '':
-            dropped.append(key)
-        else:
-            out[new] = value
-    if unknown:
-        raise CheckpointFormatError(
-            format_error(
-                source, f'{len(unknown)} key(s) of the LV-ViT checkpoint have'
-                ' no mmpretrain.LVViT counterpart (unsupported variant?)',
-                unknown))
+    out, dropped = rename_keys(
+        state_dict, _rename, source, 'of the LV-ViT checkpoint have no '
+        'mmpretrain.LVViT counterpart (unsupported variant?)')
     num_layers = _check_blocks(state_dict, source)
 
     kernel = tuple(state_dict['patch_embed.proj.weight'].shape[-2:])

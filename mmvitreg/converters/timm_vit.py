@@ -33,12 +33,12 @@ Renames (per block ``blocks.i`` -> ``layers.i``)::
 Head keys (``head``, ``head_dist``, ``pre_logits``) are dropped.
 """
 import re
-from collections import OrderedDict
 from typing import List, Optional, Tuple
 
 import torch
 
-from .base import (CheckpointFormatError, Conversion, StateDict, format_error)
+from .base import (CheckpointFormatError, Conversion, StateDict, format_error,
+                   rename_keys)
 from .pos_embed import (Size, grid_for_image, infer_grid,
                         resize_grid_pos_embed, to_hw)
 
@@ -210,21 +210,9 @@ def convert_timm_vit(state_dict: StateDict,
                 f'{tuple(state_dict["pos_embed"].shape)} {layout}',
                 state_dict))
 
-    out, dropped, unknown = OrderedDict(), [], []
-    for key, value in state_dict.items():
-        new = _rename(key)
-        if new is None:
-            unknown.append(key)
-        elif new == '':
-            dropped.append(key)
-        else:
-            out[new] = value
-    if unknown:
-        raise CheckpointFormatError(
-            format_error(
-                source,
-                f'{len(unknown)} key(s) of the {fmt} checkpoint have no '
-                'mmpretrain counterpart (unsupported ViT variant?)', unknown))
+    out, dropped = rename_keys(
+        state_dict, _rename, source, f'of the {fmt} checkpoint have no '
+        'mmpretrain counterpart (unsupported ViT variant?)')
 
     notes: List[str] = []
     kernel = tuple(state_dict['patch_embed.proj.weight'].shape[-2:])
