@@ -17,6 +17,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch import nn
+from meta_params import params_on_meta
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
@@ -41,24 +42,6 @@ def _load(rel_or_abs):
     return copy.deepcopy(_parse(osp.join(ROOT, rel_or_abs)))
 
 
-@contextlib.contextmanager
-def _params_on_meta():
-    """Move every parameter to ``meta`` as it is registered."""
-    orig = nn.Module.register_parameter
-
-    def register(self, name, param):
-        if param is not None:
-            param = nn.Parameter(
-                param.to('meta'), requires_grad=param.requires_grad)
-        orig(self, name, param)
-
-    nn.Module.register_parameter = register
-    try:
-        yield
-    finally:
-        nn.Module.register_parameter = orig
-
-
 def _build(cfg, meta=False):
     """Build ``cfg.model`` in the config's scope, as the Runner would."""
     init_default_scope(cfg.default_scope)
@@ -69,7 +52,7 @@ def _build(cfg, meta=False):
         from mmseg.registry import MODELS
     else:
         from mmpretrain.registry import MODELS
-    ctx = _params_on_meta() if meta else contextlib.nullcontext()
+    ctx = params_on_meta() if meta else contextlib.nullcontext()
     with ctx:
         return MODELS.build(model_cfg)
 

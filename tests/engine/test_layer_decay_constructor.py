@@ -22,6 +22,7 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import nn
+from meta_params import params_on_meta
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NAME = 'BackboneLayerDecayOptimWrapperConstructor'
@@ -212,24 +213,6 @@ LAYER_DECAY = {
 #: Swin configs keep mmseg's Swin recipe: plain AdamW 6e-5.
 PLAIN = ('upernet_swin_b_ade20k', 'upernet_swin_l_ade20k',
          'upernet_swin_l_cityscapes')
-
-
-@contextlib.contextmanager
-def params_on_meta():
-    """Register every parameter on ``meta`` (no memory, no init cost)."""
-    orig = nn.Module.register_parameter
-
-    def register(self, name, param):
-        if param is not None:
-            param = nn.Parameter(
-                param.to('meta'), requires_grad=param.requires_grad)
-        orig(self, name, param)
-
-    nn.Module.register_parameter = register
-    try:
-        yield
-    finally:
-        nn.Module.register_parameter = orig
 
 
 def build_from_config(path, meta):
