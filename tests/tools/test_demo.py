@@ -1,0 +1,32 @@
+"""The README's main job end to end, on its shortest schedules: the
+token-labeling row is the longest chain (annotator -> labels -> pretraining
+-> transfer -> patch similarity)."""
+import json
+import os.path as osp
+
+from tool_runner import run_tool
+
+
+def test_quick_demo_token_labeling_row(tmp_path):
+    work = tmp_path / 'demo'
+    proc = run_tool(['tools/demo.py', '--quick', '--rows', 'token_labeling',
+                     '--jobs', '1', '--work-dir', str(work)], timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (record, ) = json.loads((work / 'results.json').read_text())
+    assert record['row'] == 'token_labeling'
+    for key in ('annotator_top1', 'top1', 'top5', 'ade_miou',
+                'patch_sim_last'):
+        assert isinstance(record[key], float), key
+    assert 'cityscapes_miou' not in record  # opt-in (--cityscapes)
+    # the annotator labelled every training image, at its 4x4 grid
+    index = json.loads(
+        (work / 'token_labeling' / 'token_labels' / 'index.json').read_text())
+    assert len(index['images']) == 1438
+    assert {tuple(v[2:4]) for v in index['images'].values()} == {(4, 4)}
+    # the pretraining read them: its config points at this store
+    log = (work / 'token_labeling' / 'pretrain' / 'train.log').read_text()
+    assert 'loss_token' in log
+    assert osp.join(str(work), 'token_labeling', 'token_labels') in log
+    table = (work / 'results.md').read_text()
+    assert table.splitlines()[2].startswith('| token_labeling |')
+    assert 'token_labeling: annotator top-1' in proc.stdout
