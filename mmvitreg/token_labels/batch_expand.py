@@ -24,11 +24,12 @@ the batch's class union). ``roi_align`` is torchvision's with
 ``AlignTokenLabel(expand='transform')`` evaluates per sample with two small
 matrix products; the two paths agree up to float rounding (tested).
 """
-from dataclasses import dataclass
-from typing import Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torchvision.ops import roi_align
 
 
@@ -44,6 +45,8 @@ class TokenLabelCrop:
         grid: the token grid ``(Ht, Wt)``.
         num_classes: ``K``.
         softmax: normalise the scores over the top-k first.
+        affines: 2x3 warps on the token grid after the flips (RandAugment's
+            recorded geometric ops), applied one after the other.
     """
     scores: np.ndarray
     indices: np.ndarray
@@ -53,6 +56,7 @@ class TokenLabelCrop:
     grid: Tuple[int, int]
     num_classes: int
     softmax: bool = True
+    affines: List[np.ndarray] = field(default_factory=list)
 
 
 def _common(crops: Sequence[TokenLabelCrop], attr: str):
@@ -102,11 +106,34 @@ def expand_token_labels(crops: Sequence[TokenLabelCrop],
     vflip = torch.tensor([c.vflip for c in crops], device=out.device)
     out = torch.where(hflip[:, None, None, None], out.flip(-1), out)
     out = torch.where(vflip[:, None, None, None], out.flip(-2), out)
+    for step in range(max(len(c.affines) for c in crops)):
+        out = warp_affine(out, [
+            c.affines[step] if step < len(c.affines) else None for c in crops
+        ])
     target = out.new_zeros(b, num_classes, *grid)
     # padding slots hold class 0 and all-zero maps: adding them changes
     # nothing
     return target.scatter_add_(
         1, classes[:, :, None, None].expand(-1, -1, *grid), out)
+
+
+def warp_affine(maps: torch.Tensor,
+                affines: Sequence[Optional[np.ndarray]]) -> torch.Tensor:
+    """``out[b](x, y) = maps[b](A_b^-1 (x, y))`` for ``(B, C, H, W)`` maps
+    and 2x3 affines on their pixel grid (None: identity); bilinear, zeros
+    outside (``grid_sample``, ``align_corners=False``)."""
+    b, _, h, w = maps.shape
+    # pixel -> normalised coordinates: x_n = (2 x + 1) / W - 1
+    norm = np.array([[2 / w, 0, 1 / w - 1], [0, 2 / h, 1 / h - 1], [0, 0, 1]])
+    thetas = []
+    for a in affines:
+        a = np.eye(3) if a is None else np.vstack([a, [0, 0, 1]])
+        thetas.append((norm @ np.linalg.inv(a) @ np.linalg.inv(norm))[:2])
+    theta = torch.tensor(np.stack(thetas), dtype=maps.dtype,
+                         device=maps.device)
+    grid = F.affine_grid(theta, list(maps.shape), align_corners=False)
+    return F.grid_sample(maps, grid, mode='bilinear', padding_mode='zeros',
+                         align_corners=False)
 
 
 def per_sample_classes(indices: torch.Tensor):

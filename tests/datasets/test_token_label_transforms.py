@@ -255,3 +255,109 @@ def test_resampling_equals_torchvision_roi_align():
         ours = (roi_align_weights(y1, y2, 9, ht) @ m @
                 roi_align_weights(x1, x2, 13, wt).T)
         np.testing.assert_allclose(ours, ref, rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------- RandAugment's geometric ops
+PAD = (0, 0, 255)  # channel 2 marks the padding the warps bring in
+GEOMETRIC = [
+    dict(type='TrackedRotate', magnitude_range=(0, 30), pad_val=PAD),
+    dict(type='TrackedShear', magnitude_range=(0, 0.3),
+         direction='horizontal', pad_val=PAD),
+    dict(type='TrackedShear', magnitude_range=(0, 0.3), direction='vertical',
+         pad_val=PAD),
+    dict(type='TrackedTranslate', magnitude_range=(0, 0.45),
+         direction='horizontal', pad_val=PAD),
+    dict(type='TrackedTranslate', magnitude_range=(0, 0.45),
+         direction='vertical', pad_val=PAD),
+]
+
+
+def geometric_pipeline(expand='transform'):
+    return build_pipeline([
+        dict(type='RandomResizedCropWithBox', scale=(28, 20),
+             interpolation='nearest'),
+        dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+        dict(type='RandAugment', policies=GEOMETRIC, num_policies=2,
+             magnitude_level=9, magnitude_std=0.5, total_level=10),
+        dict(type='AlignTokenLabel', grid=(14, 10), num_classes=K,
+             expand=expand),
+    ])
+
+
+@pytest.mark.parametrize('op', GEOMETRIC, ids=lambda o: o['type'] + o.get(
+    'direction', ''))
+def test_tracked_op_records_the_warp_it_applied(op):
+    """Each output pixel holds its source position (the position image):
+    it equals A^-1 applied to the pixel, A the recorded affine."""
+    t = TRANSFORMS.build(dict(op, prob=1.0, interpolation='nearest'))
+    for seed in range(5):
+        np.random.seed(seed)
+        res = t(dict(img=position_image()))
+        (a, ) = res['geometric_affines']
+        img = res['img'].astype(float)
+        inv = np.linalg.inv(np.vstack([a, [0, 0, 1]]))
+        ys, xs = np.mgrid[0:H_IMG, 0:W_IMG]
+        src = np.tensordot(inv, np.stack([xs, ys, np.ones_like(xs)]), 1)
+        inside = (img[..., 2] == 0) & (src[0] > 1) & (src[1] > 1) & (
+            src[0] < W_IMG - 2) & (src[1] < H_IMG - 2)
+        assert inside.mean() > 0.3
+        assert np.abs(img[..., 0] - src[0])[inside].max() <= 1.0
+        assert np.abs(img[..., 1] - src[1])[inside].max() <= 1.0
+
+
+def test_disabled_op_records_nothing():
+    t = TRANSFORMS.build(dict(GEOMETRIC[0], prob=0.0))
+    assert 'geometric_affines' not in t(dict(img=position_image()))
+
+
+@pytest.mark.parametrize('axis', ['x', 'y'])
+def test_argmax_follows_crop_flip_and_randaugment_warps(axis):
+    """As test_argmax_follows_crop_and_flip, with two of RandAugment's
+    rotate/shear/translate after the flip: tokens showing image content keep
+    the label of their source; tokens showing only padding get none."""
+    scores, indices = position_map(axis)
+    channel, extent = (0, W_IMG) if axis == 'x' else (1, H_IMG)
+    checked = 0
+    for seed in range(40):
+        np.random.seed(seed)
+        res = geometric_pipeline()(dict(img=position_image(),
+                                        token_label_scores=scores,
+                                        token_label_indices=indices))
+        target = res['token_label'].numpy()
+        img = res['img'].astype(np.float64)
+        padded = (img[..., 2] > 0).reshape(14, 2, 10, 2).any((1, 3))
+        src = img[:, :, channel].reshape(14, 2, 10, 2).mean((1, 3)) + 0.5
+        expected = np.floor(src / extent * K).clip(0, K - 1)
+        full = (target.sum(0) > 0.99) & ~padded
+        got = target.argmax(0)
+        assert np.abs(got - expected)[full].max() <= 1, seed
+        checked += full.sum()
+        # a token whose 2x2 pixels are all padding has (almost) no label
+        all_pad = (img[..., 2] > 0).reshape(14, 2, 10, 2).all((1, 3))
+        assert (target.sum(0)[all_pad] < 0.75).all(), seed
+    assert checked > 40 * 140 * 0.5
+
+
+def test_tracked_op_after_alignment_is_refused():
+    scores, indices = position_map('x')
+    pipe = build_pipeline([
+        dict(type='AlignTokenLabel', grid=(14, 10), num_classes=K),
+        dict(GEOMETRIC[0], prob=1.0),
+    ])
+    with pytest.raises(ValueError, match='after RandAugment'):
+        pipe(dict(img=position_image(), token_label_scores=scores,
+                  token_label_indices=indices))
+
+
+def test_affine_resampling_equals_grid_sample():
+    from mmvitreg.datasets.transforms.token_labels import \
+        affine_resample_matrix
+    from mmvitreg.token_labels.batch_expand import warp_affine
+    rng = np.random.default_rng(0)
+    maps = rng.random((3, 7, 5)).astype(np.float32)
+    for _ in range(20):
+        a = np.eye(3)[:2] + rng.normal(0, 0.3, (2, 3)) * [1, 1, 3]
+        ours = (maps.reshape(3, -1) @ affine_resample_matrix(a, (7, 5)).T)
+        ref = warp_affine(torch.from_numpy(maps)[None], [a])[0]
+        np.testing.assert_allclose(ours.reshape(3, 7, 5), ref.numpy(),
+                                   atol=1e-5)

@@ -182,10 +182,15 @@ def test_configs_build(name, backbone, layers, losses):
     assert model.mix_token is not None and model.aux_inference_weight == 0.5
     assert model.data_preprocessor.batch_augments is None
     pipeline = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
-    assert pipeline[:5] == ['LoadImageFromFile', 'LoadTokenLabel',
+    assert pipeline[:6] == ['LoadImageFromFile', 'LoadTokenLabel',
                             'RandomResizedCropWithBox', 'RandomFlip',
-                            'AlignTokenLabel']
+                            'RandAugment', 'AlignTokenLabel']
+    # RandAugment's geometric ops record their warps for the label map
+    ops = [p['type'] for p in cfg.train_dataloader.dataset.pipeline[4]
+           ['policies']]
+    assert {'TrackedRotate', 'TrackedShear', 'TrackedTranslate'} <= set(ops)
+    assert not {'Rotate', 'Shear', 'Translate'} & set(ops)
     # the full-size recipes expand the labels per batch, on the device
-    assert cfg.train_dataloader.dataset.pipeline[4]['expand'] == 'batch'
+    assert cfg.train_dataloader.dataset.pipeline[5]['expand'] == 'batch'
     assert cfg.train_dataloader.dataset.pipeline[-1] == dict(
         type='PackInputs', algorithm_keys=['token_label'])

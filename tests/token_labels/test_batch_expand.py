@@ -166,3 +166,37 @@ def test_digits_batch_path_through_classifier(digits_root, tmp_path):
     got = model.token_targets(compact, torch.device('cpu'))
     assert got.shape == (4, 10, 4, 4)
     torch.testing.assert_close(got, dense, rtol=1e-4, atol=1e-5)
+
+
+def test_batch_expansion_replays_randaugment_warps():
+    """With RandAugment's rotate/shear/translate (the Tracked* ops) between
+    the flip and the alignment: per batch == per sample, warps included."""
+    geometric = [
+        dict(type='TrackedRotate', magnitude_range=(0, 30)),
+        dict(type='TrackedShear', magnitude_range=(0, 0.3),
+             direction='vertical'),
+        dict(type='TrackedTranslate', magnitude_range=(0, 0.45),
+             direction='horizontal'),
+    ]
+    rng = np.random.default_rng(2)
+    img = np.zeros((48, 64, 3), np.uint8)
+    per_sample, batch, warps = [], [], set()
+    for seed in range(16):
+        scores, indices = random_map(rng)
+        for expand, out in (('transform', per_sample), ('batch', batch)):
+            np.random.seed(seed)
+            res = Compose([TRANSFORMS.build(c) for c in [
+                dict(type='RandomResizedCropWithBox', scale=(28, 20)),
+                dict(type='RandomFlip', prob=0.5),
+                dict(type='RandAugment', policies=geometric, num_policies=2,
+                     magnitude_level=9, total_level=10),
+                dict(type='AlignTokenLabel', grid=(7, 5), num_classes=K,
+                     expand=expand),
+            ]])(dict(img=img, token_label_scores=scores,
+                     token_label_indices=indices))
+            out.append(res['token_label'])
+        warps.add(len(batch[-1].affines))
+    assert warps == {0, 1, 2}  # RandAugment's ops are randomly disabled
+    got = expand_token_labels(batch)
+    torch.testing.assert_close(got, torch.stack(per_sample), rtol=1e-4,
+                               atol=1e-5)

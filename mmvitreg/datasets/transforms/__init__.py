@@ -3,3 +3,5 @@ from .simple_random_crop import SimpleRandomCrop  # noqa: F401
 from .three_augment import ThreeAugment  # noqa: F401
 from .token_labels import (AlignTokenLabel, LoadTokenLabel,  # noqa: F401
                            RandomResizedCropWithBox)
+from .tracked_geometric import (TrackedRotate, TrackedShear,  # noqa: F401
+                                TrackedTranslate)

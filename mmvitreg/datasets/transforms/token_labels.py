@@ -3,14 +3,17 @@
 Token labeling (Jiang et al. 2021, ``methods.md`` section 2) supervises every
 output patch token ``i`` with a soft target ``y_i`` taken from a machine
 annotator's dense score map ``(K, H', W')``. The map must undergo the same
-random resized crop and flip as the image. Training pipeline::
+random resized crop, flip and geometric augmentation as the image. Training
+pipeline::
 
     dict(type='LoadImageFromFile'),
     dict(type='LoadTokenLabel', store_root='data/imagenet/token_labels'),
     dict(type='RandomResizedCropWithBox', scale=224),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='AlignTokenLabel', grid=(14, 14), num_classes=1000),
-    ...                                   # photometric ops only
+    dict(type='RandAugment', policies=[...]),  # Tracked* geometric ops
+    dict(type='AlignTokenLabel', grid=(14, 14), num_classes=1000,
+         expand='batch'),
+    ...
     dict(type='PackInputs', algorithm_keys=['token_label']),
 
 Interface with the model side: ``PackInputs(algorithm_keys=['token_label'])``
@@ -24,12 +27,13 @@ the model stacks ``torch.stack([ds.token_label for ds in data_samples])`` ->
 Why a subclass of ``RandomResizedCrop``: mmpretrain's transform does not
 record its crop box (it only updates ``img``/``img_shape``).
 :class:`RandomResizedCropWithBox` reuses its logic unchanged and records the
-box. mmcv's ``RandomFlip`` records ``flip``/``flip_direction``. Geometric
-augmentations other than these two (RandAugment's shear/rotate/translate)
-are not followed by the label map: keep them out of token-label pipelines or
-accept the misalignment.
+box. mmcv's ``RandomFlip`` records ``flip``/``flip_direction``; RandAugment's
+rotate / shear / translate record their affines when written as
+``TrackedRotate`` / ``TrackedShear`` / ``TrackedTranslate``
+(:mod:`.tracked_geometric`). Any other geometric transform between the crop
+and ``AlignTokenLabel`` is not followed by the label map.
 """
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -38,6 +42,7 @@ from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
 from mmvitreg.token_labels.batch_expand import TokenLabelCrop
+from .tracked_geometric import AFFINES_KEY, affines_on_grid
 from mmvitreg.token_labels.storage import TokenLabelStore
 
 
@@ -159,6 +164,31 @@ def roi_align_weights(start: float, end: float, size_in: int,
     return weights.reshape(size_out, n, size_in).sum(1) / n
 
 
+def affine_resample_matrix(affine: np.ndarray,
+                           grid: Tuple[int, int]) -> np.ndarray:
+    """``W (N, N)`` with ``warped = map.reshape(C, N) @ W.T``.
+
+    ``warped[y, x] = map(A^-1 (x, y))``, bilinear on the ``Ht x Wt`` grid
+    (cell centres at integers), a neighbour outside the grid counting 0:
+    ``torch.nn.functional.grid_sample(align_corners=False,
+    padding_mode='zeros')`` with the same affine, which a test checks.
+    """
+    gh, gw = grid
+    inv = np.linalg.inv(np.vstack([affine, [0, 0, 1]]))
+    ys, xs = np.mgrid[0:gh, 0:gw]
+    src = inv @ np.stack([xs.ravel(), ys.ravel(), np.ones(gh * gw)])
+    x0, y0 = np.floor(src[0]), np.floor(src[1])
+    fx, fy = src[0] - x0, src[1] - y0
+    rows = np.arange(gh * gw)
+    weights = np.zeros((gh * gw, gh * gw), np.float32)
+    for dy, dx, w in ((0, 0, (1 - fy) * (1 - fx)), (0, 1, (1 - fy) * fx),
+                      (1, 0, fy * (1 - fx)), (1, 1, fy * fx)):
+        yy, xx = (y0 + dy).astype(np.int64), (x0 + dx).astype(np.int64)
+        ok = (yy >= 0) & (yy < gh) & (xx >= 0) & (xx < gw)
+        np.add.at(weights, (rows[ok], yy[ok] * gw + xx[ok]), w[ok])
+    return weights
+
+
 @TRANSFORMS.register_module()
 class AlignTokenLabel(BaseTransform):
     """Crop, resample and flip the top-k map to the token grid.
@@ -170,7 +200,12 @@ class AlignTokenLabel(BaseTransform):
         M[c, y, x] = p[j, y, x]  where c = c[j, y, x], 0 elsewhere  (K, H', W')
         T = flip(roi_align(M, box, (Ht, Wt)))                        (K, Ht, Wt)
 
-    ``box`` is the image's crop box scaled to the map; ``roi_align`` is
+    then, when RandAugment's geometric operations ran as the ``Tracked*``
+    ops of :mod:`.tracked_geometric` (they record their affines in
+    ``geometric_affines``), ``T`` is warped by the same affines mapped to the
+    token grid (bilinear, 0 where the image was padded: such tokens get no
+    label, as in the released code). ``box`` is the image's crop box scaled
+    to the map; ``roi_align`` is
     torchvision's with ``aligned=True`` and adaptive sampling (bilinear
     samples at bin centres, ``ceil(box / grid)`` of them averaged per bin
     when downsampling), computed as two small matrix products (see
@@ -189,8 +224,10 @@ class AlignTokenLabel(BaseTransform):
 
     **Required Keys:** ``token_label_scores``, ``token_label_indices``;
     optional ``crop_bbox``/``crop_src_shape`` (from
-    :class:`RandomResizedCropWithBox`) and ``flip``/``flip_direction`` (from
-    ``RandomFlip``, which must come after the crop).
+    :class:`RandomResizedCropWithBox`), ``flip``/``flip_direction`` (from
+    ``RandomFlip``, which must come after the crop) and
+    ``geometric_affines`` (from ``TrackedRotate``/``TrackedShear``/
+    ``TrackedTranslate`` inside RandAugment, which must come before this).
 
     **Added Keys:** ``token_label`` float32 tensor ``(K, Ht, Wt)``, or with
     ``expand='batch'`` a :class:`~mmvitreg.token_labels.TokenLabelCrop`
@@ -234,7 +271,15 @@ class AlignTokenLabel(BaseTransform):
         return (direction in ('horizontal', 'diagonal'),
                 direction in ('vertical', 'diagonal'))
 
+    def _grid_affines(self, results: dict) -> List[np.ndarray]:
+        """The recorded geometric affines, on the token grid, in order."""
+        affines = results.pop(AFFINES_KEY, None)
+        if not affines:
+            return []
+        return affines_on_grid(affines, results['img'].shape[:2], self.grid)
+
     def transform(self, results: dict) -> dict:
+        affines = self._grid_affines(results)
         if self.expand == 'batch':
             scores = results.pop('token_label_scores')
             hflip, vflip = self._flips(results)
@@ -246,7 +291,8 @@ class AlignTokenLabel(BaseTransform):
                 vflip=vflip,
                 grid=self.grid,
                 num_classes=self.num_classes,
-                softmax=self.softmax)
+                softmax=self.softmax,
+                affines=affines)
             return results
         scores = results.pop('token_label_scores').astype(np.float32)
         indices = results.pop('token_label_indices').astype(np.int64)
@@ -277,6 +323,9 @@ class AlignTokenLabel(BaseTransform):
             out = out[:, :, ::-1]
         if vflip:
             out = out[:, ::-1]
+        for affine in affines:  # one after the other, as on the image
+            warp = affine_resample_matrix(affine, self.grid)
+            out = (out.reshape(len(out), -1) @ warp.T).reshape(out.shape)
         target = np.zeros((self.num_classes, *self.grid), np.float32)
         target[classes] = out
         results['token_label'] = torch.from_numpy(target)
