@@ -1,6 +1,7 @@
 """Token labeling data side: machine-annotator score maps on disk.
 
-- :mod:`.storage`: the shard/index format and :class:`TokenLabelStore`;
+- :mod:`.storage`: the shard/index format and its writer;
+- :mod:`.store`: :class:`TokenLabelStore`, the reader;
 - :mod:`.batch_expand`: :class:`TokenLabelCrop` (a compact label and its
   crop) and :func:`expand_token_labels` (dense targets per batch, on the
   model's device);
@@ -13,8 +14,9 @@ The crop-aligned dense targets are made by the transforms in
 """
 from .annotator import DenseAnnotator, linear_as_conv1x1
 from .batch_expand import TokenLabelCrop, expand_token_labels
-from .storage import (CorruptShardError, ShardWriter, TokenLabelStore,
-                      merge_index, read_manifests)
+from .storage import (CorruptShardError, ShardWriter, merge_index,
+                      read_manifests)
+from .store import TokenLabelStore
 
 __all__ = [
     'CorruptShardError', 'DenseAnnotator', 'ShardWriter', 'TokenLabelCrop',

@@ -43,7 +43,7 @@ from mmpretrain.registry import TRANSFORMS
 
 from mmvitreg.token_labels.batch_expand import TokenLabelCrop
 from .tracked_geometric import AFFINES_KEY, affines_on_grid
-from mmvitreg.token_labels.storage import TokenLabelStore
+from mmvitreg.token_labels.store import TokenLabelStore
 
 
 @TRANSFORMS.register_module()
