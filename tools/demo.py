@@ -183,7 +183,8 @@ def main(argv=None) -> List[dict]:
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--quick', action='store_true',
                         help='shortest schedules (smoke test)')
-    parser.add_argument('--jobs', type=int, default=min(2, os.cpu_count() or 1),
+    parser.add_argument('--jobs', type=int,
+                        default=min(2, os.cpu_count() or 1),
                         help='rows run in parallel (one BLAS thread each '
                         'when > 1); default: 2 or the core count')
     parser.add_argument('--cityscapes', action='store_true',
