@@ -55,7 +55,8 @@ ROWS: Dict[str, DemoRow] = {
     row.name: row
     for row in [
         DemoRow('baseline', 'configs/demo/vit_tiny_digits.py',
-                cityscapes='configs/demo/upernet_vit_tiny_digits_cityscapes.py',
+                cityscapes=(
+                    'configs/demo/upernet_vit_tiny_digits_cityscapes.py'),
                 note='DeiT recipe shrunk to digits (CE + label smoothing), '
                 'no extra objective'),
         DemoRow('diverse', 'configs/demo/vit_tiny_digits_diverse.py',
@@ -158,7 +159,8 @@ def run_row(row: DemoRow, args, env: Optional[dict]) -> tuple:
     return record, (row.pretrain, ckpt)
 
 
-def last_layer_similarity(rows: Dict[str, tuple], out_dir: str) -> Dict[str, float]:
+def last_layer_similarity(rows: Dict[str, tuple],
+                          out_dir: str) -> Dict[str, float]:
     """Per-layer patch similarity of every pretrained row (one plot)."""
     if not rows:
         return {}
@@ -224,7 +226,8 @@ def main(argv=None) -> List[dict]:
     lines = [header, '|' + '---|' * 6]
     for r in results:
         lines.append(f"| {r['row']} | {fmt(r['top1'])} | {fmt(r['top5'])} | "
-                     f"{fmt(r['patch_sim_last'])} | {fmt(r.get('ade_miou'))} | "
+                     f"{fmt(r['patch_sim_last'])} | "
+                     f"{fmt(r.get('ade_miou'))} | "
                      f"{fmt(r.get('cityscapes_miou'))} |")
     for r in results:
         if r.get('annotator_top1') is not None:

@@ -49,7 +49,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='test-time augmentation (seg: multi-scale + flip '
                         'from the config; cls: flip)')
     parser.add_argument('--trust-checkpoint', action='store_true',
-                        help=f'allow arbitrary pickled objects ({TRUST_ENV_VAR})')
+                        help='allow arbitrary pickled objects '
+                        f'({TRUST_ENV_VAR})')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings in the config')
     parser.add_argument('--launcher', default='none',
@@ -114,7 +115,8 @@ def main(argv=None) -> dict:
     if args.trust_checkpoint:
         os.environ[TRUST_ENV_VAR] = '1'
     if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint file not found: {args.checkpoint}')
+        raise FileNotFoundError(
+            f'checkpoint file not found: {args.checkpoint}')
     cfg = load_config(args.config, args.cfg_options, args.work_dir)
     cfg.launcher = args.launcher
     cfg.load_from = None  # loaded strictly below

@@ -4,7 +4,8 @@ from mmengine.runner import Runner
 
 
 class CheckpointMismatchError(RuntimeError):
-    """A checkpoint's keys or shapes do not match the model it is loaded into."""
+    """A checkpoint's keys or shapes do not match the model it is loaded
+    into."""
 
 
 def load_checkpoint_strict(runner: Runner, filename: str) -> dict:

@@ -45,7 +45,8 @@ def init_cpu_process_group(cfg: Config, launcher: str) -> bool:
     if missing:
         raise RuntimeError(
             f'--launcher pytorch needs the torchrun environment; missing '
-            f'{", ".join(missing)}. Start with tools/dist_train.sh or torchrun.')
+            f'{", ".join(missing)}. Start with tools/dist_train.sh or '
+            'torchrun.')
     env_cfg = cfg.setdefault('env_cfg', {})
     dist_cfg = env_cfg.setdefault('dist_cfg', {})
     dist_cfg['backend'] = 'gloo'

@@ -64,5 +64,6 @@ def check_data_paths(cfg: Config, train: bool = True) -> None:
                 prefix = {'': prefix}
             for name, sub in prefix.items():
                 if sub:
-                    sub_key = f'{key}.data_prefix' + (f'.{name}' if name else '')
+                    sub_key = f'{key}.data_prefix' + (f'.{name}'
+                                                      if name else '')
                     _check(_join(root, sub), sub_key, 'data folder')

@@ -17,7 +17,8 @@ from mmengine.runner import Runner
 
 @RUNNERS.register_module()
 class WorkDirSafeRunner(Runner):
-    """``mmengine.runner.Runner`` that keeps each run's config in its log dir."""
+    """``mmengine.runner.Runner`` that keeps each run's config in its log
+    dir."""
 
     def dump_config(self) -> None:
         name = (osp.basename(self.cfg.filename)
