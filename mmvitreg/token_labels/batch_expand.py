@@ -87,8 +87,9 @@ def expand_token_labels(crops: Sequence[TokenLabelCrop],
     indices = torch.from_numpy(np.stack([c.indices for c in crops]))
     scores = scores.to(device).float()  # (B, k, H', W')
     indices = indices.to(device).long()
-    if indices.min() < 0 or indices.max() >= num_classes:
-        raise ValueError(f'token label has class {int(indices.max())} '
+    bad = indices[(indices < 0) | (indices >= num_classes)]
+    if len(bad):
+        raise ValueError(f'token label has class {int(bad[0])} '
                          f'outside [0, {num_classes})')
     if softmax:
         scores = scores.softmax(1)

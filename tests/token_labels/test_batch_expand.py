@@ -200,3 +200,18 @@ def test_batch_expansion_replays_randaugment_warps():
     got = expand_token_labels(batch)
     torch.testing.assert_close(got, torch.stack(per_sample), rtol=1e-4,
                                atol=1e-5)
+
+
+def test_negative_class_is_named():
+    rng = np.random.default_rng(3)
+    scores, indices = random_map(rng)
+    indices = indices.copy()
+    indices[0, 0, 0] = -3
+    crop = TokenLabelCrop(scores, indices, (0, 0, 9, 6), False, False,
+                          (7, 5), K)
+    with pytest.raises(ValueError, match=r'class -3 outside \[0, 16\)'):
+        expand_token_labels([crop])
+    with pytest.raises(ValueError, match=r'class -3 outside \[0, 16\)'):
+        TRANSFORMS.build(dict(type='AlignTokenLabel', grid=(7, 5),
+                              num_classes=K))(
+            dict(token_label_scores=scores, token_label_indices=indices))

@@ -297,10 +297,11 @@ class AlignTokenLabel(BaseTransform):
         scores = results.pop('token_label_scores').astype(np.float32)
         indices = results.pop('token_label_indices').astype(np.int64)
         k, mh, mw = scores.shape
-        if indices.max() >= self.num_classes or indices.min() < 0:
+        bad = indices[(indices < 0) | (indices >= self.num_classes)]
+        if bad.size:
             raise ValueError(
                 f'token label of {results.get("img_path")} has class '
-                f'{indices.max()} outside [0, {self.num_classes})')
+                f'{bad[0]} outside [0, {self.num_classes})')
         # the classes present, and each entry's row among them
         present = np.zeros(self.num_classes, np.bool_)
         present[indices] = True
