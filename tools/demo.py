@@ -109,8 +109,9 @@ def train_and_test(config: str, work_dir: str, options: List[str],
                    env: Optional[dict] = None) -> tuple:
     py = sys.executable
     opts = ['--cfg-options', *options] if options else []
-    run([py, 'tools/train.py', config, '--work-dir', work_dir, *opts],
-        osp.join(work_dir, 'train.log'), env)
+    # tools/test.py evaluates the final weights: no second pass in training
+    run([py, 'tools/train.py', config, '--work-dir', work_dir,
+         '--no-validate', *opts], osp.join(work_dir, 'train.log'), env)
     ckpt = last_checkpoint(work_dir)
     run([py, 'tools/test.py', config, ckpt, '--work-dir', work_dir, *opts],
         osp.join(work_dir, 'test.log'), env)
