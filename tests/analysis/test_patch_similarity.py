@@ -4,6 +4,7 @@ import json
 import math
 import os.path as osp
 import subprocess
+import sys
 
 import mmvitreg  # noqa: F401  (compat layer, registration)
 import pytest
@@ -18,8 +19,7 @@ from mmvitreg.analysis.patch_similarity import (batch_similarity,
                                                 layer_similarity,
                                                 mean_patch_cosine)
 
-REPO = '/work/main'
-PYTHON = '/work/main/.venv/bin/python'
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY_VIT = dict(embed_dims=32, num_layers=3, num_heads=2,
                 feedforward_channels=64)
 
@@ -275,7 +275,8 @@ def build_classifier(seed):
 
 def run_cli(*args):
     return subprocess.run(
-        [PYTHON, 'tools/analysis/patch_similarity.py', *map(str, args)],
+        [sys.executable, 'tools/analysis/patch_similarity.py',
+         *map(str, args)],
         cwd=REPO, capture_output=True, text=True, timeout=300)
 
 
