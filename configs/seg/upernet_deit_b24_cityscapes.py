@@ -1,5 +1,5 @@
 # UperNet + DeiT-B24 on Cityscapes (19 classes, 512x1024 crops, 80k
-# iterations, 16 images/batch, sliding-window inference 512x1024 stride 341).
+# iterations, 8 images/batch, sliding-window inference 512x1024 stride 341).
 # Same model as upernet_deit_b24_ade20k.py; mmseg has no ViT UperNet
 # Cityscapes result to compare with (UperNet R-101 512x1024 80k: 79.4).
 # Optimiser as upernet_deit_s24_ade20k.py: layer-wise lr decay
@@ -35,8 +35,12 @@ model = dict(
     auxiliary_head=dict(in_channels=embed_dims, num_classes=num_classes),
     test_cfg=dict(mode='slide', crop_size=crop_size, stride=(341, 341)))
 
-# 8 GPUs x 2 images.
+# 4 GPUs x 2 images = 8 per step: mmseg's UperNet Cityscapes convention
+# (configs/upernet/upernet_r101_4xb2-80k_cityscapes-512x1024.py, 4xb2).
+# ``--auto-scale-lr`` rescales lr from this total.
+num_gpus = 4
 train_dataloader = dict(batch_size=2)
+auto_scale_lr = dict(base_batch_size=8)
 val_dataloader = dict(batch_size=1)
 test_dataloader = val_dataloader
 
