@@ -14,10 +14,10 @@ from mmpretrain.registry import MODELS
 
 from mmvitreg.analysis.patch_similarity import (batch_similarity,
                                                 block_modules,
-                                                capture_layer_tokens,
                                                 collect_layer_tokens,
                                                 layer_similarity,
                                                 mean_patch_cosine)
+from mmvitreg.models.utils import record_patch_tokens
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY_VIT = dict(embed_dims=32, num_layers=3, num_heads=2,
@@ -160,7 +160,7 @@ def test_swin_tokens_per_block_through_stages():
 def test_hooks_removed_on_error_and_unsupported_backbone():
     model = tiny_vit()
     with pytest.raises(RuntimeError, match='boom'):
-        with capture_layer_tokens(model):
+        with record_patch_tokens(model, 'embed', every_layer=True):
             raise RuntimeError('boom')
     assert no_hooks(model)
     resnet = MODELS.build(dict(type='ResNet', depth=18))

@@ -1,6 +1,19 @@
-"""mmvitreg.models.utils: token extraction and the diversification data
-preprocessor."""
-from .diverse_data_preprocessor import DiverseDataPreprocessor
-from .patch_tokens import PatchTokens, record_patch_tokens
+"""mmvitreg.models.utils: what the models share but is no model itself.
 
-__all__ = ['DiverseDataPreprocessor', 'PatchTokens', 'record_patch_tokens']
+- :mod:`.patch_tokens`: reading patch tokens out of unchanged ViT / Swin
+  backbones (the losses, ``DiverseEncoderDecoder``, ``PatchSimilarityHook``
+  and the patch-similarity tool all use it);
+- :mod:`.diverse_data_preprocessor`: ``DiverseDataPreprocessor``, which
+  hands ``PatchMixing``'s patch sources to the model;
+- :mod:`.model_config`: a config's model as the ``Runner`` builds it;
+- :mod:`.strict_load`: strict checkpoint loading outside a ``Runner``.
+"""
+from .diverse_data_preprocessor import DiverseDataPreprocessor
+from .model_config import model_config
+from .patch_tokens import (PatchTokens, block_modules, record_patch_tokens)
+from .strict_load import load_weights_strict
+
+__all__ = [
+    'DiverseDataPreprocessor', 'PatchTokens', 'block_modules',
+    'load_weights_strict', 'model_config', 'record_patch_tokens'
+]
