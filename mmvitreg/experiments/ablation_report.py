@@ -1,0 +1,169 @@
+"""The ablation's report: ``results.json`` (every run's raw numbers, with
+config, options, seed and git commit), ``results.md`` (mean +- sd over
+seeds, difference to the control with a paired 95% interval) and two plots
+(per-layer patch similarity, mean +- sd band per row; top-1 and ADE mIoU per
+row with sd error bars)."""
+import json
+import os
+import os.path as osp
+import subprocess
+from typing import Dict, List, Optional, Sequence
+
+from .ablation import ROWS, Schedule
+from .stats import paired_difference, summarise
+from .tool_runs import ROOT
+
+# (record key, column title, scale) of the metrics the table summarises
+METRICS = (('top1', 'top-1', 1.0), ('top5', 'top-5', 1.0),
+           ('sim_last', 'last-layer patch sim', 1.0),
+           ('ade_miou', 'ADE mIoU', 1.0))
+
+
+def git_commit() -> str:
+    """HEAD of the checkout, ``+dirty`` when tracked files changed."""
+    def git(*args):
+        return subprocess.run(['git', *args], cwd=ROOT, capture_output=True,
+                              text=True).stdout.strip()
+    commit = git('rev-parse', 'HEAD') or 'unknown'
+    return commit + ('+dirty' if git('status', '--porcelain', '-uno') else '')
+
+
+def metric(record: dict, key: str) -> Optional[float]:
+    if key == 'sim_last':
+        return record['patch_sim'][-1]
+    return record.get(key)
+
+
+def by_seed(records: Sequence[dict], row: str, key: str) -> Dict[int, float]:
+    values = {r['seed']: metric(r, key) for r in records if r['row'] == row}
+    return {s: v for s, v in values.items() if v is not None}
+
+
+def summary(records: Sequence[dict]) -> Dict[str, dict]:
+    """Per row and metric: mean, sd, n, and the paired difference to the
+    control (mean, 95% interval, whether it excludes 0)."""
+    rows = list(dict.fromkeys(r['row'] for r in records))
+    out = {}
+    for name in rows:
+        control = ROWS[name].control if name in ROWS else None
+        entry = dict(control=control, note=ROWS[name].note, metrics={})
+        for key, _, _ in METRICS:
+            values = by_seed(records, name, key)
+            if not values:
+                continue
+            s = summarise(list(values.values()))
+            item = dict(mean=s.mean, sd=s.std, n=s.n)
+            if control is not None:
+                d = paired_difference(values, by_seed(records, control, key))
+                if d is not None:
+                    item['diff'] = dict(mean=d.mean, low=d.low, high=d.high,
+                                        n=d.n, excludes_zero=d.excludes_zero)
+            entry['metrics'][key] = item
+        out[name] = entry
+    return out
+
+
+def cell(item: Optional[dict], digits: int) -> str:
+    if item is None:
+        return '-'
+    sd = '' if item['sd'] is None else f' ± {item["sd"]:.{digits}f}'
+    return f'{item["mean"]:.{digits}f}{sd}'
+
+
+def diff_cell(item: Optional[dict], digits: int) -> str:
+    if item is None or 'diff' not in item:
+        return ''
+    d = item['diff']
+    text = f'{d["mean"]:+.{digits}f}'
+    if d['low'] is not None:
+        text += f' [{d["low"]:+.{digits}f}, {d["high"]:+.{digits}f}]'
+    return text + (' *' if d['excludes_zero'] else '')
+
+
+def markdown(table: Dict[str, dict], seeds: Sequence[int],
+             schedule: Schedule) -> str:
+    """Table: per metric ``mean ± sd`` and, below, ``Δ vs control [95%]``."""
+    head = ['row', 'control', 'seeds']
+    for _, title, _ in METRICS:
+        head += [title, f'Δ {title}']
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for name, entry in table.items():
+        m = entry['metrics']
+        n = max((v['n'] for v in m.values()), default=0)
+        cells = [name, entry['control'] or '-', str(n)]
+        for key, _, _ in METRICS:
+            digits = 3 if key == 'sim_last' else 2
+            cells += [cell(m.get(key), digits), diff_cell(m.get(key), digits)]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    notes = [f'- **{name}**: {entry["note"]}' for name, entry in table.items()]
+    return '\n'.join([
+        f'Seeds {",".join(map(str, seeds))}; pretraining {schedule.epochs} '
+        f'epochs, transfer {schedule.seg_iters} iterations (every row).',
+        'Cells: mean ± sd over seeds. Δ: difference to the control, paired '
+        'by seed, with its 95% t interval; * marks an interval that '
+        'excludes 0.', '', *lines, '', *notes, ''])
+
+
+def plot(records: Sequence[dict], table: Dict[str, dict],
+         out_dir: str) -> List[str]:
+    """``similarity_curves.png`` and ``top1_miou.png``; returns the paths."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    paths = [osp.join(out_dir, 'similarity_curves.png'),
+             osp.join(out_dir, 'top1_miou.png')]
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for name in table:
+        curves = np.array([r['patch_sim'] for r in records
+                           if r['row'] == name])
+        x = np.arange(1, curves.shape[1] + 1)
+        mean, sd = curves.mean(0), curves.std(0, ddof=min(1, len(curves) - 1))
+        ax.plot(x, mean, marker='o', label=f'{name} (n={len(curves)})')
+        ax.fill_between(x, mean - sd, mean + sd, alpha=0.15)
+    ax.set(xlabel='block', ylabel='mean patch cosine similarity',
+           title='Per-layer patch similarity (mean ± sd over seeds)')
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(paths[0], dpi=120)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+    for ax, key, title in ((axes[0], 'top1', 'top-1 (%)'),
+                           (axes[1], 'ade_miou', 'ADE-layout mIoU')):
+        names = [n for n in table if key in table[n]['metrics']]
+        items = [table[n]['metrics'][key] for n in names]
+        ax.bar(range(len(names)), [i['mean'] for i in items],
+               yerr=[i['sd'] or 0 for i in items], capsize=4)
+        ax.set_xticks(range(len(names)), names, rotation=60, ha='right',
+                      fontsize=8)
+        ax.set_title(f'{title}, mean ± sd over seeds')
+        if items:
+            low = min(i['mean'] - (i['sd'] or 0) for i in items)
+            ax.set_ylim(max(0.0, low - 5), None)
+    fig.tight_layout()
+    fig.savefig(paths[1], dpi=120)
+    plt.close(fig)
+    return paths
+
+
+def write_report(records: Sequence[dict], seeds: Sequence[int],
+                 schedule: Schedule, out_dir: str,
+                 wall_seconds: Optional[float] = None) -> str:
+    """Write results.json / results.md / the plots; returns the table."""
+    os.makedirs(out_dir, exist_ok=True)
+    table = summary(records)
+    text = markdown(table, seeds, schedule)
+    with open(osp.join(out_dir, 'results.md'), 'w') as f:
+        f.write(text)
+    rows = {n: dict(config=ROWS[n].config, options=list(ROWS[n].options),
+                    control=ROWS[n].control, transfer=ROWS[n].transfer,
+                    note=ROWS[n].note) for n in table}
+    with open(osp.join(out_dir, 'results.json'), 'w') as f:
+        json.dump(dict(commit=git_commit(), seeds=list(seeds),
+                       schedule=vars(schedule), wall_seconds=wall_seconds,
+                       rows=rows, summary=table, runs=list(records)),
+                  f, indent=1)
+    plot(records, table, out_dir)
+    return text
