@@ -1,4 +1,5 @@
-"""Random-access reader of a token-label store (format: :mod:`.storage`)."""
+"""Random-access reader of a token-label store (format:
+:mod:`.shard_format`)."""
 import json
 import mmap
 import os
@@ -6,8 +7,8 @@ import os.path as osp
 import zlib
 from typing import Dict, List, Optional
 
-from .storage import (FORMAT_VERSION, INDEX_NAME, MAGIC, SHARD_DIR,
-                      CorruptShardError, TopK, decode_record)
+from .shard_format import (FORMAT_VERSION, INDEX_NAME, MAGIC, SHARD_DIR,
+                           CorruptShardError, TopK, decode_record)
 
 
 class TokenLabelStore:
@@ -86,7 +87,8 @@ class TokenLabelStore:
         return key in self.index['images']
 
     def shard_path(self, sid: int) -> str:
-        return osp.join(self.root, SHARD_DIR, self.index['shards'][sid]['name'])
+        name = self.index['shards'][sid]['name']
+        return osp.join(self.root, SHARD_DIR, name)
 
     def check_shard(self, sid: int) -> None:
         """Raise :class:`CorruptShardError` unless the shard has its size and

@@ -15,7 +15,7 @@ import torch
 from mmpretrain.apis import get_model
 
 from mmvitreg.token_labels import (CorruptShardError, DenseAnnotator,
-                                   TokenLabelStore)
+                                   TokenLabelStore, annotator_models)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'generate_token_labels.py')
@@ -284,8 +284,8 @@ def test_cnn_config_is_annotated_at_its_test_crop(tmp_path):
     from mmengine.config import Config
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs/demo/resnet_tiny_digits_annotator.py'))
-    assert tool.test_crop_size(cfg) == 32
-    model, _, size = tool.build_mmpretrain(
+    assert annotator_models.test_crop_size(cfg) == 32
+    model, _, size = annotator_models.build_mmpretrain(
         osp.join(ROOT, 'configs/demo/resnet_tiny_digits_annotator.py'),
         None, 'cpu')
     assert size == 32
@@ -293,6 +293,21 @@ def test_cnn_config_is_annotated_at_its_test_crop(tmp_path):
     scores, _ = DenseAnnotator(model, topk=5)(torch.zeros(1, 3, 32, 32))
     assert scores.shape == (1, 5, 4, 4)
     # no CenterCrop: the Resize; nothing: the default
-    assert tool.test_crop_size(Config(dict(test_dataloader=dict(
-        dataset=dict(pipeline=[dict(type='Resize', scale=(48, 48))]))))) == 48
-    assert tool.test_crop_size(Config()) == 224
+    resize_only = Config(dict(test_dataloader=dict(
+        dataset=dict(pipeline=[dict(type='Resize', scale=(48, 48))]))))
+    assert annotator_models.test_crop_size(resize_only) == 48
+    assert annotator_models.test_crop_size(Config()) == 224
+
+
+def test_wrong_checkpoint_fails_naming_the_file(vit, digits_root, tmp_path):
+    """The annotator loads strictly, with the suite's one error class."""
+    from mmvitreg.apis.checkpoint_check import CheckpointMismatchError
+    state = torch.load(vit[1], map_location='cpu', weights_only=False)
+    weights = state['state_dict']
+    weights['head.classifier.weight'] = weights.pop('head.layers.head.weight')
+    bad = str(tmp_path / 'renamed.pth')
+    torch.save(state, bad)
+    with pytest.raises(CheckpointMismatchError) as info:
+        run((vit[0], bad), digits_root, tmp_path / 's')
+    for text in (bad, 'head.classifier.weight', 'head.layers.head.weight'):
+        assert text in str(info.value)

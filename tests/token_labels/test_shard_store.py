@@ -9,7 +9,7 @@ import pytest
 from mmvitreg.token_labels import (CorruptShardError, ShardWriter,
                                    TokenLabelStore, merge_index,
                                    read_manifests)
-from mmvitreg.token_labels.storage import MAGIC
+from mmvitreg.token_labels.shard_format import MAGIC
 
 
 def random_map(rng, k, h, w, num_classes):
