@@ -63,7 +63,7 @@ def test_wrong_format_fails_with_summary(classifier_ckpt):
     assert 'unexpected' in msg and 'backbone.cls_token' in msg
 
 
-def test_min_match_can_be_lowered_deliberately(classifier_ckpt, tmp_path):
+def test_new_block_must_be_declared(classifier_ckpt, tmp_path):
     path, cls = classifier_ckpt
     partial = {k: v for k, v in cls.state_dict().items()
                if not k.startswith('backbone.layers.1.')}
@@ -71,4 +71,50 @@ def test_min_match_can_be_lowered_deliberately(classifier_ckpt, tmp_path):
     torch.save({'state_dict': partial}, partial_path)
     with pytest.raises(PretrainedMismatchError, match='shape|missing'):
         build_segmentor(partial_path, prefix='backbone.')
-    build_segmentor(partial_path, prefix='backbone.', min_match=0.5)
+    # a lower min_match alone no longer accepts a missing block ...
+    with pytest.raises(PretrainedMismatchError, match='layers.1.attn.qkv'):
+        build_segmentor(partial_path, prefix='backbone.', min_match=0.5)
+    # ... declaring it new does
+    build_segmentor(partial_path, prefix='backbone.', min_match=0.5,
+                    new_keys=['layers.1.*'])
+
+
+def save_without(cls, tmp_path, drop=(), reshape=()):
+    state = {k: v for k, v in cls.state_dict().items() if k not in drop}
+    for key in reshape:
+        state[key] = torch.zeros(*state[key].shape[:-1], 1)
+    out = tmp_path / 'edited.pth'
+    torch.save({'state_dict': state}, out)
+    return out
+
+
+@pytest.mark.parametrize('key', ['backbone.layers.1.attn.qkv.weight',
+                                 'backbone.patch_embed.projection.bias'])
+def test_one_missing_block_tensor_fails(classifier_ckpt, tmp_path, key):
+    path, cls = classifier_ckpt
+    # 27 of 28 backbone tensors match: above min_match, still an error
+    edited = save_without(cls, tmp_path, drop=[key])
+    with pytest.raises(PretrainedMismatchError) as info:
+        build_segmentor(edited, prefix='backbone.')
+    msg = str(info.value)
+    assert 'matched 27/28' in msg and key[len('backbone.'):] in msg
+    assert str(edited) in msg and 'new_keys' in msg
+
+
+def test_one_mismatched_block_tensor_fails(classifier_ckpt, tmp_path):
+    _, cls = classifier_ckpt
+    key = 'backbone.layers.0.ffn.layers.1.weight'
+    edited = save_without(cls, tmp_path, reshape=[key])
+    with pytest.raises(PretrainedMismatchError,
+                       match=r'layers\.0\.ffn\.layers\.1\.weight'):
+        build_segmentor(edited, prefix='backbone.')
+
+
+def test_missing_non_block_tensor_follows_min_match(classifier_ckpt,
+                                                    tmp_path):
+    _, cls = classifier_ckpt
+    edited = save_without(cls, tmp_path, drop=['backbone.cls_token'])
+    seg = build_segmentor(edited, prefix='backbone.')
+    src = cls.backbone.state_dict()['layers.0.attn.qkv.weight']
+    assert torch.equal(seg.backbone.state_dict()['layers.0.attn.qkv.weight'],
+                       src)

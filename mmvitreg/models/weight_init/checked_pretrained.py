@@ -11,18 +11,29 @@ so every OpenMMLab config keeps working, including the special priority
   still run (mmpretrain's ViT resizes ``pos_embed`` there);
 * logs a summary: matched / total model tensors, missing, unexpected and
   shape-mismatched keys;
-* raises :class:`PretrainedMismatchError` when fewer than ``min_match``
-  (default 0.9) of the module's tensors were loaded.
+* raises :class:`PretrainedMismatchError` when any tensor of a transformer
+  block or of the patch embedding (``block_keys``) is missing or
+  shape-mismatched, whatever the matched share (one random ``qkv`` among
+  41 loaded tensors would otherwise train silently), unless the config
+  declares it new (``new_keys``);
+* raises it too when fewer than ``min_match`` (default 0.9) of the module's
+  tensors were loaded.
 """
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from fnmatch import fnmatchcase
+from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model.weight_init import PretrainedInit, update_init_info
 from mmengine.registry import WEIGHT_INITIALIZERS
+
+#: Keys of transformer blocks (mmpretrain ``layers.N``, timm ``blocks.N``,
+#: Swin ``stages.N``) and of the patch embedding.
+BLOCK_KEYS = r'(^|\.)((layers|blocks|stages)\.\d+|patch_embed)\.'
 
 
 class PretrainedMismatchError(RuntimeError):
@@ -102,12 +113,27 @@ class CheckedPretrainedInit(PretrainedInit):
         map_location (str): where to map tensors. Defaults to ``'cpu'``.
         min_match (float): minimum fraction of the module's tensors that must
             be found with the right shape. Defaults to 0.9; 0 disables.
+        new_keys (Sequence[str]): glob patterns (``fnmatch``, e.g.
+            ``'norm0.*'``, ``'layers.12.*'``) of module keys that are new,
+            i.e. allowed to be missing or shape-mismatched.
+        block_keys (str): regular expression (``re.search``) of the keys
+            that must all load (blocks and patch embedding).
     """
 
     def __init__(self, checkpoint: str, prefix: Optional[str] = None,
-                 map_location: str = 'cpu', min_match: float = 0.9):
+                 map_location: str = 'cpu', min_match: float = 0.9,
+                 new_keys: Sequence[str] = (), block_keys: str = BLOCK_KEYS):
         super().__init__(checkpoint, prefix=prefix, map_location=map_location)
         self.min_match = min_match
+        self.new_keys = ([new_keys] if isinstance(new_keys, str)
+                         else list(new_keys))
+        self.block_keys = re.compile(block_keys)
+
+    def unloaded_block_keys(self, report: LoadReport) -> List[str]:
+        """Missing or mismatched block keys not declared in ``new_keys``."""
+        return [key for key in report.missing + report.mismatched
+                if self.block_keys.search(key) and not any(
+                    fnmatchcase(key, pat) for pat in self.new_keys)]
 
     def _state_dict(self) -> Dict[str, torch.Tensor]:
         from mmengine.runner.checkpoint import (_load_checkpoint,
@@ -136,6 +162,14 @@ class CheckedPretrainedInit(PretrainedInit):
                 'format; convert it first (tools/convert_checkpoint.py) or '
                 'fix `prefix`. Set init_cfg.min_match to accept a partial '
                 'load deliberately.')
+        blocks = self.unloaded_block_keys(report)
+        if blocks:
+            raise PretrainedMismatchError(
+                f'{message}\n{len(blocks)} tensors of transformer blocks / '
+                f'the patch embedding were not loaded (they would train '
+                f'from random init): {", ".join(blocks[:10])}'
+                f'{" ..." if len(blocks) > 10 else ""}. Fix the checkpoint, '
+                'or declare them new with init_cfg.new_keys=[pattern, ...].')
         print_log(message, logger='current')
         if hasattr(module, '_params_init_info'):
             update_init_info(module, init_info=self._get_init_info())
