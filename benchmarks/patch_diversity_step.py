@@ -57,11 +57,11 @@ def _suite_step(args, device, config):
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
     from mmpretrain.structures import DataSample
+
+    from mmvitreg.models.utils import model_config
     cfg = Config.fromfile(osp.join(ROOT, config))
     init_default_scope('mmpretrain')
-    if cfg.get('data_preprocessor'):  # merged into the model as Runner does
-        cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
-    model = MODELS.build(cfg.model).to(device)
+    model = MODELS.build(model_config(cfg)).to(device)
     optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=5e-4,
                                            weight_decay=0.05))
     images = torch.randint(0, 256, (args.batch_size, 3, 224, 224),

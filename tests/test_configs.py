@@ -19,6 +19,8 @@ from mmengine.registry import init_default_scope
 from torch import nn
 from meta_params import params_on_meta
 
+from mmvitreg.models.utils import model_config
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
@@ -45,9 +47,7 @@ def _load(rel_or_abs):
 def _build(cfg, meta=False):
     """Build ``cfg.model`` in the config's scope, as the Runner would."""
     init_default_scope(cfg.default_scope)
-    model_cfg = cfg.model.copy()
-    if cfg.get('data_preprocessor') is not None:
-        model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
+    model_cfg = model_config(cfg)
     if cfg.default_scope == 'mmseg':
         from mmseg.registry import MODELS
     else:

@@ -46,14 +46,24 @@ def test_box_is_a_rectangle_of_whole_cells():
     np.random.seed(3)
     mixing = BATCH_AUGMENTS.build(dict(type='PatchMixing', patch_size=4))
     inputs, scores = _batch(batch_size=2, size=32)
+    swaps = 0
     for _ in range(10):
-        mixing(inputs.clone(), scores)
+        mixed, _ = mixing(inputs.clone(), scores)
         swapped = mixing.last_record.patch_source[0] == 1  # (8, 8)
-        if swapped.any():
-            rows = swapped.any(1).nonzero().flatten()
-            cols = swapped.any(0).nonzero().flatten()
-            box = swapped[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
-            assert box.all() and swapped.sum() == box.numel()
+        if not swapped.any():
+            continue
+        swaps += 1
+        rows = swapped.any(1).nonzero().flatten()
+        cols = swapped.any(0).nonzero().flatten()
+        box = swapped[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+        assert box.all() and swapped.sum() == box.numel()
+        # the pixels moved are exactly those whole 4x4 cells
+        from_partner = mixed[0, 0] == 1.  # image 1 is constant 1
+        cells = swapped.repeat_interleave(4, 0).repeat_interleave(4, 1)
+        assert torch.equal(from_partner, cells)
+    # a test of the box shape means nothing without boxes: most Beta(1, 1)
+    # draws give one (only lam close to 1 rounds the box away)
+    assert swaps >= 5
 
 
 def test_rejects_size_not_multiple_of_patch():

@@ -8,6 +8,8 @@ import torch
 import torch.nn.functional as F
 from mmpretrain.registry import BATCH_AUGMENTS
 
+from .grid_box import kept_fraction, sample_grid_box
+
 
 class TokenMix(NamedTuple):
     """One sampled MixToken draw.
@@ -23,20 +25,6 @@ class TokenMix(NamedTuple):
     mask: torch.Tensor
     lam: float
     box: Tuple[int, int, int, int]
-
-
-def sample_box(grid: Tuple[int, int],
-               lam: float) -> Tuple[int, int, int, int]:
-    """CutMix box ``(y1, y2, x1, x2)`` on a ``grid`` of cells: side
-    ``sqrt(1 - lam)`` of the grid (rounded), uniform centre, clipped at the
-    border."""
-    grid_h, grid_w = grid
-    ratio = np.sqrt(1. - lam)
-    cut_h, cut_w = int(round(grid_h * ratio)), int(round(grid_w * ratio))
-    cy, cx = np.random.randint(grid_h), np.random.randint(grid_w)
-    y1, x1 = cy - cut_h // 2, cx - cut_w // 2
-    return (int(np.clip(y1, 0, grid_h)), int(np.clip(y1 + cut_h, 0, grid_h)),
-            int(np.clip(x1, 0, grid_w)), int(np.clip(x1 + cut_w, 0, grid_w)))
 
 
 @BATCH_AUGMENTS.register_module()
@@ -91,11 +79,11 @@ class MixToken:
             if self.prob < 1. and np.random.rand() >= self.prob:
                 return None
             lam = np.random.beta(self.alpha, self.alpha)
-        y1, y2, x1, x2 = sample_box(grid, float(lam))
+        box = sample_grid_box(grid, float(lam))
+        y1, y2, x1, x2 = box
         mask = torch.ones(*grid, dtype=torch.bool, device=device)
         mask[y1:y2, x1:x2] = False
-        lam_bar = 1. - (y2 - y1) * (x2 - x1) / float(grid[0] * grid[1])
-        return TokenMix(mask, lam_bar, (y1, y2, x1, x2))
+        return TokenMix(mask, kept_fraction(grid, box), box)
 
     # ----- mixing -----
     @staticmethod

@@ -7,6 +7,8 @@ import torch
 from mmpretrain.models.utils.batch_augments import Mixup
 from mmpretrain.registry import BATCH_AUGMENTS
 
+from .grid_box import kept_fraction, sample_grid_box
+
 
 class PatchMixingRecord(NamedTuple):
     """What one :class:`PatchMixing` call did.
@@ -67,20 +69,6 @@ class PatchMixing(Mixup):
         record, self.last_record = self.last_record, None
         return record
 
-    def grid_box(self, grid: Tuple[int, int],
-                 lam: float) -> Tuple[int, int, int, int]:
-        """Sample a box ``(y1, y2, x1, x2)`` in grid cells for ratio ``lam``
-        (the kept fraction), CutMix-style: side ``sqrt(1-lam)`` of the grid,
-        uniform centre, clipped at the border."""
-        grid_h, grid_w = grid
-        ratio = np.sqrt(1. - lam)
-        cut_h, cut_w = int(round(grid_h * ratio)), int(round(grid_w * ratio))
-        cy, cx = np.random.randint(grid_h), np.random.randint(grid_w)
-        y1, x1 = cy - cut_h // 2, cx - cut_w // 2
-        y2, x2 = y1 + cut_h, x1 + cut_w
-        return (int(np.clip(y1, 0, grid_h)), int(np.clip(y2, 0, grid_h)),
-                int(np.clip(x1, 0, grid_w)), int(np.clip(x2, 0, grid_w)))
-
     def mix(self, batch_inputs: torch.Tensor,
             batch_scores: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Args:
@@ -102,9 +90,9 @@ class PatchMixing(Mixup):
         device = batch_inputs.device
         partner = torch.arange(batch_size - 1, -1, -1, device=device)
 
-        lam = np.random.beta(self.alpha, self.alpha)
-        y1, y2, x1, x2 = self.grid_box(grid, lam)
-        lam = 1. - (y2 - y1) * (x2 - x1) / float(grid[0] * grid[1])
+        box = sample_grid_box(grid, np.random.beta(self.alpha, self.alpha))
+        y1, y2, x1, x2 = box
+        lam = kept_fraction(grid, box)
 
         patch_source = torch.arange(batch_size, device=device).view(
             -1, 1, 1).repeat(1, *grid)
@@ -112,8 +100,8 @@ class PatchMixing(Mixup):
         self.last_record = PatchMixingRecord(patch_source,
                                              batch_scores.clone())
 
-        box = (slice(None), slice(None), slice(y1 * size, y2 * size),
-               slice(x1 * size, x2 * size))
-        batch_inputs[box] = batch_inputs[partner][box]
+        pixels = (slice(None), slice(None), slice(y1 * size, y2 * size),
+                  slice(x1 * size, x2 * size))
+        batch_inputs[pixels] = batch_inputs[partner][pixels]
         mixed_scores = lam * batch_scores + (1 - lam) * batch_scores[partner]
         return batch_inputs, mixed_scores

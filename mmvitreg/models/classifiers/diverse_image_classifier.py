@@ -10,6 +10,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ..batch_augments.patch_mixing import PatchMixing
+from ..utils.class_targets import class_targets
 from ..utils.diverse_data_preprocessor import DiverseDataPreprocessor
 from ..utils.patch_tokens import FIRST_LAYERS, record_patch_tokens
 
@@ -171,8 +172,6 @@ class DiverseImageClassifier(ImageClassifier):
                     'DeiT-p16, 32 for the last Swin stage)')
             scores = torch.stack([s.unmixed_score for s in data_samples])
             return scores[source.to(scores.device)]
-        if 'gt_score' in first:
-            scores = torch.stack([s.gt_score for s in data_samples])
-            return scores.unsqueeze(1).expand(-1, num_tokens, -1)
-        labels = torch.cat([s.gt_label[:1] for s in data_samples])
-        return labels.unsqueeze(1).expand(-1, num_tokens)
+        targets = class_targets(data_samples)  # (B, K) or (B,)
+        return targets.unsqueeze(1).expand(-1, num_tokens,
+                                           *targets.shape[1:])

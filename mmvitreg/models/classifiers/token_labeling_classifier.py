@@ -11,6 +11,7 @@ from mmpretrain.structures import DataSample
 from mmvitreg.token_labels.batch_expand import (TokenLabelCrop,
                                                 expand_token_labels)
 from ..batch_augments.mix_token import MixToken, TokenMix
+from ..utils.class_targets import class_targets
 from ..utils.patch_tokens import record_patch_tokens
 from .diverse_image_classifier import DiverseImageClassifier
 
@@ -116,10 +117,10 @@ class TokenLabelingClassifier(DiverseImageClassifier):
     def _class_scores(self, data_samples: List[DataSample],
                       num_classes: int) -> torch.Tensor:
         """``(B, K)`` class targets: ``gt_score`` or one-hot ``gt_label``."""
-        if 'gt_score' in data_samples[0]:
-            return torch.stack([s.gt_score for s in data_samples]).float()
-        labels = torch.cat([s.gt_label[:1] for s in data_samples])
-        return MixToken.one_hot(labels, num_classes)
+        targets = class_targets(data_samples)
+        if targets.dim() == 2:
+            return targets.float()
+        return MixToken.one_hot(targets, num_classes)
 
     def _apply_mix(self, mix: TokenMix, targets: torch.Tensor,
                    data_samples: List[DataSample]) -> torch.Tensor:

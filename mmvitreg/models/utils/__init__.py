@@ -5,15 +5,18 @@
   and the patch-similarity tool all use it);
 - :mod:`.diverse_data_preprocessor`: ``DiverseDataPreprocessor``, which
   hands ``PatchMixing``'s patch sources to the model;
+- :mod:`.class_targets`: a batch's image-level target (``gt_score`` or
+  ``gt_label``);
 - :mod:`.model_config`: a config's model as the ``Runner`` builds it;
 - :mod:`.strict_load`: strict checkpoint loading outside a ``Runner``.
 """
+from .class_targets import class_targets
 from .diverse_data_preprocessor import DiverseDataPreprocessor
 from .model_config import model_config
 from .patch_tokens import (PatchTokens, block_modules, record_patch_tokens)
 from .strict_load import load_weights_strict
 
 __all__ = [
-    'DiverseDataPreprocessor', 'PatchTokens', 'block_modules',
+    'DiverseDataPreprocessor', 'class_targets', 'PatchTokens', 'block_modules',
     'load_weights_strict', 'model_config', 'record_patch_tokens'
 ]
