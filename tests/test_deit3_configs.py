@@ -29,7 +29,7 @@ FULL = {
     ('base', 192, 0.2, 'Lamb', 3e-3, 0.05, 800, 86.5, 1000),
     'deit3_b_in1k_ft224.py':
     ('base', 224, 0.2, 'AdamW', 1e-5, 0.1, 20, 86.6, 1000),
-    'deit3_b_in21k.py': ('base', 224, 0.1, 'Lamb', 1e-3, 0.02, 90,
+    'deit3_b_in21k.py': ('base', 224, 0.1, 'Lamb', 1e-3, 0.02, 240,
                          86.6 + 769 * 20842 / 1e6, 21842),
     'deit3_b_in21k_ft_in1k.py': ('base', 224, 0.15, 'Lamb', 3e-4, 0.02, 50,
                                  86.6, 1000),
@@ -137,7 +137,7 @@ def test_in21k_recipe_and_fine_tunes():
         type='DefaultSampler', shuffle=True)
     assert ft21k.model.backbone.init_cfg == dict(
         type='Pretrained',
-        checkpoint='work_dirs/deit3_b_in21k/epoch_90.pth',
+        checkpoint='work_dirs/deit3_b_in21k/epoch_240.pth',
         prefix='backbone.')
     assert ft21k.model.head.loss.type == 'LabelSmoothLoss'
 

@@ -1,11 +1,16 @@
-# DeiT III ViT-B/16 pretraining on ImageNet-21k at 224 px (paper: 90
-# epochs; the released command trains 240, set ``train_cfg.max_epochs``):
+# DeiT III ViT-B/16 pretraining on ImageNet-21k at 224 px, 240 epochs: the
+# released command (facebookresearch/deit README_revenge.md "Training on
+# ImageNet-21k", deit_base_patch16_LS ``--epochs 240``), which is the run
+# behind the 85.7 below (its fine-tune log reaches 85.707). This config
+# used to train 90 epochs (the header cited the paper), which does not
+# match that target; epochs and target now come from the same release:
 # LAMB lr 1e-3, wd 0.02, total batch 2048 (32 GPUs x 64), 5 warm-up epochs
 # from 1e-6, cosine to 1e-5; CutMix 1.0 only (``--mixup 0``) with
 # cross-entropy and label smoothing 0.1 (not BCE); constant drop path 0.1,
 # LayerScale 1e-4; Simple Random Crop + flip + 3-Augment; no repeated
 # augmentation. Fine-tune on ImageNet-1k with deit3_b_in21k_ft_in1k.py.
-# Target (paper, after the ImageNet-1k fine-tune): 85.7 top-1.
+# Target (README_revenge ImageNet-21k table, ViT-B 224, after the
+# ImageNet-1k fine-tune deit3_b_in21k_ft_in1k.py): 85.7 top-1.
 _base_ = [
     '../_base_/models/deit3.py',
     '../_base_/datasets/imagenet21k_deit3.py',
@@ -38,7 +43,7 @@ param_scheduler = [
         convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=5)
 ]
-train_cfg = dict(max_epochs=90)
+train_cfg = dict(max_epochs=240)
 val_cfg = None
 test_cfg = None
 

@@ -22,7 +22,11 @@ model = dict(
     head=dict(in_channels=768))
 
 # 16 GPUs x 64 = 1024 images per step (lr 1e-3 in the schedule).
-train_dataloader = dict(batch_size=64)
+# Repeated augmentation, 3 repeats: DeiT's default (facebookresearch/deit
+# main.py, ``parser.set_defaults(repeated_aug=True)``, RASampler).
+train_dataloader = dict(
+    batch_size=64,
+    sampler=dict(type='RepeatAugSampler', num_repeats=3, shuffle=True))
 
 default_scope = 'mmpretrain'
 custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)

@@ -1,6 +1,11 @@
 # DeiT-S24 + patch diversification (Gong et al. 2021): the deit_s24.py recipe
 # with L = L_cls + a1 L_cos + a2 L_contrastive + a3 L_mixing.
 # Target (paper, Table 1): 80.3 -> 82.2 top-1.
+# This config is the paper-faithful one: the DeiT recipe of its base
+# (repeated augmentation, Mixup/CutMix, no EMA). The released code trained
+# differently (ChengyueGongR/PatchVisionTransformer README "Train": no
+# repeated augmentation, CutMix only, EMA 0.99996, drop path 0.5 then 0.75,
+# 400 epochs): deit_b24_diverse_released.py follows that command.
 #
 # Loss weights (the paper's text gives none; choose by a sweep and report):
 # - cosine 0.1: measured here (methods.md, ViT-12 on digits) weight 1.0

@@ -2,8 +2,10 @@
 # Backbone: this suite's own DeiT-S24 ImageNet-1k checkpoint
 # (configs/pretrain/deit_s24.py), loaded into mmpretrain's VisionTransformer
 # with ``prefix='backbone.'``; features from blocks 6/12/18/24.
-# Reference points (mmseg, 12-block DeiT-S UperNet+MLN, 160k): 43.8 / 43.8 ms
-# mIoU; see README for this suite's runs.
+# Reference point (mmseg configs/vit/metafile.yaml,
+# vit_deit-s16_mln_upernet_8xb2-160k_ade20k-512x512, 12-block DeiT-S
+# UperNet+MLN, 160k): 43.82 / 45.07 ms+flip mIoU; see README for this
+# suite's runs.
 # Optimiser: layer-wise lr decay (configs/_base_/schedules/
 # seg_ade20k_160k_layer_decay.py: BEiT's rule, weight decay 0.05 except for
 # 1-D params / pos_embed / cls_token) with the values of mmseg's 24-block

@@ -10,8 +10,9 @@
 # for which no number is published. The published 54.4 ms+flip mIoU
 # (released README; the paper's abstract: 54.5) comes after stage 2,
 # upernet_swin_l_ade20k_stage2.py (resume to 200k, drop path 0.5).
-# Comparison (mmseg's Swin-L 22k-384 UperNet, 160k, mmseg
-# configs/swin/README.md): 52.25 / 54.12 ms+flip.
+# Comparison (mmseg's Swin-L 22k-384 UperNet, 160k): 52.25 / 54.12
+# ms+flip, as cited before; not re-checked: mmseg 1.2.2's installed
+# configs/swin/metafile.yaml has no Swin-L entry.
 # mmseg's own Swin-L recipe is inherited; the backbone is swapped to
 # mmpretrain's SwinTransformer so this suite's checkpoints
 # (configs/pretrain/swin_l.py) load with ``prefix='backbone.'`` unconverted,

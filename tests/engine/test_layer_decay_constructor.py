@@ -207,12 +207,13 @@ LAYER_DECAY = {
     'upernet_deit_b24_ade20k': (2e-5, 0.95, 24),
     'upernet_deit_b24_diverse_ade20k': (2e-5, 0.95, 24),
     'upernet_deit_b24_cityscapes': (2e-5, 0.95, 24),
-    'upernet_lvvit_s_ade20k': (3e-5, 0.9, 16),
     'upernet_deit3_b_ade20k': (3e-5, 0.9, 12),
 }
-#: Swin configs keep mmseg's Swin recipe: plain AdamW 6e-5.
+#: Swin configs keep mmseg's Swin recipe: plain AdamW 6e-5; LV-ViT-S
+#: follows its released UperNet config (plain AdamW 6e-5 as well).
 PLAIN = ('upernet_swin_b_ade20k', 'upernet_swin_l_ade20k',
-         'upernet_swin_l_cityscapes')
+         'upernet_swin_l_ade20k_stage2', 'upernet_swin_l_cityscapes',
+         'upernet_lvvit_s_ade20k')
 
 
 def build_from_config(path, meta):

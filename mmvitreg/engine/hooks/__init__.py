@@ -1,2 +1,3 @@
 """Hooks registered into mmengine/mmpretrain HOOKS."""
+from .continue_schedule_hook import ContinueScheduleHook  # noqa: F401
 from .patch_similarity_hook import PatchSimilarityHook  # noqa: F401
