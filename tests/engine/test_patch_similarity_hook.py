@@ -4,13 +4,12 @@ import json
 import mmvitreg  # noqa: F401  (compat layer, registration)
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
-from mmpretrain.registry import HOOKS
+from mmpretrain.registry import HOOKS, MODELS
 from PIL import Image
 
-from mmvitreg.analysis.patch_similarity import (collect_layer_tokens,
-                                                mean_patch_cosine)
 from mmvitreg.engine.hooks import PatchSimilarityHook
 
 TINY_VIT = dict(embed_dims=32, num_layers=3, num_heads=2,
@@ -98,12 +97,26 @@ def read_scalars(runner):
 
 
 def expected_curve(model, images):
+    """Independent recomputation: RGB images normalised by hand, every
+    block's tokens from the backbone's own outputs (``out_type='raw'``, the
+    last after the final norm), similarity = mean off-diagonal entry of the
+    normalised Gram matrix."""
     x = torch.stack([img.permute(2, 0, 1).float() for img in images])
     x = (x - 127.5) / 64.0
-    model.eval()
+    backbone = MODELS.build(
+        dict(type='VisionTransformer', arch=TINY_VIT, img_size=32,
+             patch_size=4, out_type='raw', out_indices=[0, 1, 2]))
+    backbone.load_state_dict(model.backbone.state_dict())
+    backbone.eval()
     with torch.no_grad():
-        tokens = collect_layer_tokens(model, x)
-    return [mean_patch_cosine(t).double().mean().item() for t in tokens]
+        outputs = backbone(x)
+    curve = []
+    for out in outputs:
+        unit = F.normalize(out[:, 1:].double(), dim=-1)
+        gram = unit @ unit.transpose(1, 2)
+        off_diag = ~torch.eye(gram.size(1), dtype=torch.bool)
+        curve.append(gram[:, off_diag].mean(dim=1).mean().item())
+    return curve
 
 
 def test_hook_logs_at_interval_and_epoch_ends(tmp_path):
