@@ -11,10 +11,21 @@ _base_ = 'mmpretrain::swin_transformer/swin-large_16xb64_in1k-384px.py'
 
 # ImageNet-22k Swin-L (224 px, window 7) in mmpretrain format; the relative
 # position bias tables are resized to window 12 on load.
+# The 21841-way head is mapped onto the 1000 classes as Swin's own loader
+# does (microsoft/Swin-Transformer utils.py ``load_pretrained``): row i of
+# the 1000-way head (weight and bias) = row map[i] of the 22k head, map =
+# Swin-Transformer's data/map22kto1k.txt (1000 lines, one 0-based 22k row
+# per ImageNet-1k class in the usual sorted-wnid order). That table is not
+# shipped here: download it next to the checkpoint (or point
+# ``head_map_22k`` elsewhere); a missing file stops with its path. With
+# ``load_from`` (the previous setting) the mismatched head was dropped and a
+# random 1000-way head trained at the constant lr 1e-5.
 pretrained_22k = 'pretrain/swin-large_in21k.pth'
-load_from = pretrained_22k
+head_map_22k = 'pretrain/map22kto1k.txt'
 
 model = dict(
+    init_cfg=dict(
+        type='Pretrained', checkpoint=pretrained_22k, head_map=head_map_22k),
     backbone=dict(drop_path_rate=0.2),
     head=dict(
         loss=dict(

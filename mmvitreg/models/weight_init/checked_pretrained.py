@@ -31,6 +31,8 @@ from mmengine.logging import print_log
 from mmengine.model.weight_init import PretrainedInit, update_init_info
 from mmengine.registry import WEIGHT_INITIALIZERS
 
+from .head_map import DEFAULT_HEAD_KEYS, map_head_rows, read_head_map
+
 #: Keys of transformer blocks (mmpretrain ``layers.N``, timm ``blocks.N``,
 #: Swin ``stages.N``) and of the patch embedding.
 BLOCK_KEYS = r'(^|\.)((layers|blocks|stages)\.\d+|patch_embed)\.'
@@ -118,16 +120,26 @@ class CheckedPretrainedInit(PretrainedInit):
             i.e. allowed to be missing or shape-mismatched.
         block_keys (str): regular expression (``re.search``) of the keys
             that must all load (blocks and patch embedding).
+        head_map (str, optional): a file of row indices, one per line: the
+            head tensors ``head_keys`` keep these rows of the checkpoint's,
+            in this order (Swin's 22k -> 1k mapping; see
+            :mod:`mmvitreg.models.weight_init.head_map`).
+        head_keys (Sequence[str]): the head tensors ``head_map`` selects
+            rows of. Defaults to ``('head.fc.weight', 'head.fc.bias')``.
     """
 
     def __init__(self, checkpoint: str, prefix: Optional[str] = None,
                  map_location: str = 'cpu', min_match: float = 0.9,
-                 new_keys: Sequence[str] = (), block_keys: str = BLOCK_KEYS):
+                 new_keys: Sequence[str] = (), block_keys: str = BLOCK_KEYS,
+                 head_map: Optional[str] = None,
+                 head_keys: Sequence[str] = DEFAULT_HEAD_KEYS):
         super().__init__(checkpoint, prefix=prefix, map_location=map_location)
         self.min_match = min_match
         self.new_keys = ([new_keys] if isinstance(new_keys, str)
                          else list(new_keys))
         self.block_keys = re.compile(block_keys)
+        self.head_map = head_map
+        self.head_keys = tuple(head_keys)
 
     def unloaded_block_keys(self, report: LoadReport) -> List[str]:
         """Missing or mismatched block keys not declared in ``new_keys``."""
@@ -136,6 +148,13 @@ class CheckedPretrainedInit(PretrainedInit):
                     fnmatchcase(key, pat) for pat in self.new_keys)]
 
     def _state_dict(self) -> Dict[str, torch.Tensor]:
+        state = self._checkpoint_state_dict()
+        if self.head_map is None:
+            return state
+        return map_head_rows(state, read_head_map(self.head_map),
+                             self.head_keys, source=self.head_map)
+
+    def _checkpoint_state_dict(self) -> Dict[str, torch.Tensor]:
         from mmengine.runner.checkpoint import (_load_checkpoint,
                                                 _load_checkpoint_with_prefix)
         if self.prefix is not None:
