@@ -8,3 +8,7 @@ _base_ = 'mmpretrain::swin_transformer/swin-base_16xb64_in1k.py'
 
 default_scope = 'mmpretrain'
 custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)
+# Divergence guard, as in ../_base_/default_runtime_cls.py (this config
+# inherits mmpretrain's runtime directly).
+default_hooks = dict(
+    divergence=dict(type='DivergenceGuardHook', action='stop', max_skips=10))

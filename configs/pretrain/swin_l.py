@@ -75,3 +75,7 @@ train_cfg = dict(by_epoch=True, max_epochs=30, val_interval=1)
 
 default_scope = 'mmpretrain'
 custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)
+# Divergence guard, as in ../_base_/default_runtime_cls.py (this config
+# inherits mmpretrain's runtime directly).
+default_hooks = dict(
+    divergence=dict(type='DivergenceGuardHook', action='stop', max_skips=10))

@@ -60,3 +60,7 @@ auto_scale_lr = dict(base_batch_size=16)
 
 default_scope = 'mmseg'
 custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)
+# Divergence guard, as in ../_base_/schedules/seg_ade20k_160k.py (this
+# config inherits mmseg's schedule directly).
+default_hooks = dict(
+    divergence=dict(type='DivergenceGuardHook', action='stop', max_skips=10))

@@ -110,3 +110,15 @@ def test_untrusted_pickle_in_checkpoint(finished_run, tmp_path):
     fails_cleanly(['tools/test.py', CLS_CONFIG, bad, '--work-dir', work_dir,
                    '--cfg-options', *opts],
                   work_dir, bad, 'fractions.Fraction', '--trust-checkpoint')
+
+
+def test_checkpoint_with_nan_weights(finished_run, tmp_path):
+    work_dir, ckpt, opts = finished_run
+    state = torch.load(ckpt, map_location='cpu', weights_only=False)
+    key = 'backbone.layers.1.attn.qkv.weight'
+    state['state_dict'][key][0, 0] = float('nan')
+    bad = str(tmp_path / 'diverged.pth')
+    torch.save(state, bad)
+    fails_cleanly(['tools/test.py', CLS_CONFIG, bad, '--work-dir', work_dir,
+                   '--cfg-options', *opts],
+                  work_dir, 'NonFiniteError', bad, key, '1 of')

@@ -35,3 +35,7 @@ param_scheduler = [
         end=max_iters,
         by_epoch=False)
 ]
+# Divergence guard, as in default_runtime_cls.py (here because mmseg keeps
+# default_hooks in its schedules: a second base defining it is an error).
+default_hooks = dict(
+    divergence=dict(type='DivergenceGuardHook', action='stop', max_skips=10))

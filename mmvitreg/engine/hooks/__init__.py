@@ -1,3 +1,4 @@
 """Hooks registered into mmengine/mmpretrain HOOKS."""
 from .continue_schedule_hook import ContinueScheduleHook  # noqa: F401
 from .patch_similarity_hook import PatchSimilarityHook  # noqa: F401
+from .divergence_guard_hook import DivergenceGuardHook  # noqa: F401
