@@ -1,2 +1,3 @@
-"""mmvitreg.models.heads."""
+"""mmvitreg.models.heads: ``DenseTokenHead``, the per-token classifier of
+token labeling (mmpretrain ``MODELS``)."""
 from .dense_token_head import DenseTokenHead  # noqa: F401
