@@ -18,6 +18,7 @@ from mmvitreg.analysis.patch_similarity import (batch_similarity,
                                                 layer_similarity,
                                                 mean_patch_cosine)
 from mmvitreg.models.utils import record_patch_tokens
+from raw_tokens import gram_similarity, normalised_rgb, raw_vit_tokens
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY_VIT = dict(embed_dims=32, num_layers=3, num_heads=2,
@@ -280,33 +281,14 @@ def run_cli(*args):
         cwd=REPO, capture_output=True, text=True, timeout=300)
 
 
-def gram_similarity(tokens):
-    """Mean off-diagonal entry of each image's normalised Gram matrix."""
-    unit = F.normalize(tokens.double(), dim=-1)
-    gram = unit @ unit.transpose(1, 2)  # (B, N, N) cosines
-    off_diag = ~torch.eye(tokens.size(1), dtype=torch.bool)
-    return gram[:, off_diag].mean(dim=1)
-
-
-def raw_layer_tokens(model, x):
-    """Every block's patch tokens from the backbone's own outputs
-    (``out_type='raw'``: the last one after the final norm), no hooks."""
-    backbone = MODELS.build(
-        dict(type='VisionTransformer', arch=TINY_VIT, img_size=32,
-             patch_size=4, out_type='raw', out_indices=[0, 1, 2]))
-    backbone.load_state_dict(model.backbone.state_dict())
-    backbone.eval()
-    with torch.no_grad():
-        return [out[:, 1:] for out in backbone(x)]
-
-
 def expected_curve(model, images):
     """Independent recomputation: RGB images normalised by hand, tokens
     from the backbone's outputs, similarity from the Gram matrix."""
-    x = torch.stack([img.permute(2, 0, 1).float() for img in images])
-    x = (x - 127.5) / 64.0
-    return [gram_similarity(t).mean().item()
-            for t in raw_layer_tokens(model, x)]
+    backbone_cfg = dict(type='VisionTransformer', arch=TINY_VIT,
+                        img_size=32, patch_size=4)
+    tokens = raw_vit_tokens(backbone_cfg, model.backbone.state_dict(),
+                            normalised_rgb(images))
+    return [gram_similarity(t).mean().item() for t in tokens]
 
 
 def test_cli_two_checkpoints_end_to_end(tmp_path):

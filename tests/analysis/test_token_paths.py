@@ -24,6 +24,7 @@ from mmvitreg.analysis.checkpoint_similarity import (checkpoint_similarity,
                                                      probe_loader)
 from mmvitreg.apis.config_args import load_config
 from mmvitreg.engine.hooks import PatchSimilarityHook
+from raw_tokens import raw_vit_tokens
 
 VIT_ARCH = dict(embed_dims=32, num_layers=2, num_heads=2,
                 feedforward_channels=64)
@@ -84,15 +85,13 @@ def write_project(tmp_path, name):
 
 def expected_last_tokens(backbone_cfg, state, inputs):
     """The backbone's own output, no hooks."""
-    if backbone_cfg['type'] == 'SwinTransformer':
-        backbone = MODELS.build(backbone_cfg)
-        backbone.load_state_dict(state)
-        backbone.eval()
-        return backbone(inputs)[-1].flatten(2).transpose(1, 2)
-    backbone = MODELS.build(dict(backbone_cfg, out_type='raw'))
+    if backbone_cfg['type'] != 'SwinTransformer':
+        return raw_vit_tokens(backbone_cfg, state, inputs)[-1]
+    backbone = MODELS.build(backbone_cfg)
     backbone.load_state_dict(state)
     backbone.eval()
-    return backbone(inputs)[-1][:, 1:]
+    with torch.no_grad():
+        return backbone(inputs)[-1].flatten(2).transpose(1, 2)
 
 
 @pytest.mark.parametrize('name', list(BACKBONES))

@@ -4,13 +4,13 @@ import json
 import mmvitreg  # noqa: F401  (compat layer, registration)
 import pytest
 import torch
-import torch.nn.functional as F
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
-from mmpretrain.registry import HOOKS, MODELS
+from mmpretrain.registry import HOOKS
 from PIL import Image
 
 from mmvitreg.engine.hooks import PatchSimilarityHook
+from raw_tokens import gram_similarity, normalised_rgb, raw_vit_tokens
 
 TINY_VIT = dict(embed_dims=32, num_layers=3, num_heads=2,
                 feedforward_channels=64)
@@ -98,25 +98,13 @@ def read_scalars(runner):
 
 def expected_curve(model, images):
     """Independent recomputation: RGB images normalised by hand, every
-    block's tokens from the backbone's own outputs (``out_type='raw'``, the
-    last after the final norm), similarity = mean off-diagonal entry of the
+    block's tokens from the backbone's own outputs, similarity from the
     normalised Gram matrix."""
-    x = torch.stack([img.permute(2, 0, 1).float() for img in images])
-    x = (x - 127.5) / 64.0
-    backbone = MODELS.build(
-        dict(type='VisionTransformer', arch=TINY_VIT, img_size=32,
-             patch_size=4, out_type='raw', out_indices=[0, 1, 2]))
-    backbone.load_state_dict(model.backbone.state_dict())
-    backbone.eval()
-    with torch.no_grad():
-        outputs = backbone(x)
-    curve = []
-    for out in outputs:
-        unit = F.normalize(out[:, 1:].double(), dim=-1)
-        gram = unit @ unit.transpose(1, 2)
-        off_diag = ~torch.eye(gram.size(1), dtype=torch.bool)
-        curve.append(gram[:, off_diag].mean(dim=1).mean().item())
-    return curve
+    backbone_cfg = dict(type='VisionTransformer', arch=TINY_VIT,
+                        img_size=32, patch_size=4)
+    tokens = raw_vit_tokens(backbone_cfg, model.backbone.state_dict(),
+                            normalised_rgb(images))
+    return [gram_similarity(t).mean().item() for t in tokens]
 
 
 def test_hook_logs_at_interval_and_epoch_ends(tmp_path):
