@@ -157,8 +157,9 @@ class Annotators:
     """One annotator and label store per seed, trained once (the first
     token-labeling run of that seed waits for it), reused when on disk."""
 
-    def __init__(self, work_dir: str, schedule: Schedule, env: dict):
-        self.work_dir, self.schedule, self.env = work_dir, schedule, env
+    def __init__(self, work_dir: str, env: dict, reuse: bool = True):
+        self.work_dir, self.env, self.reuse = work_dir, env, reuse
+        self._trained: set = set()  # seeds trained by this process
         self._locks: Dict[int, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -168,7 +169,7 @@ class Annotators:
         with lock:
             wd = osp.join(self.work_dir, 'annotators', f'seed{seed}')
             done = osp.join(wd, 'annotator.json')
-            if osp.isfile(done):
+            if osp.isfile(done) and (self.reuse or seed in self._trained):
                 with open(done) as f:
                     info = json.load(f)
                 return info['store'], info['top1']
@@ -177,6 +178,7 @@ class Annotators:
                 quiet=True)
             with open(done, 'w') as f:
                 json.dump(dict(store=store, top1=top1), f)
+            self._trained.add(seed)
             return store, top1
 
 
@@ -228,16 +230,16 @@ def fmt_seconds(seconds: float) -> str:
 
 def run_ablation(rows: Sequence[AblationRow], seeds: Sequence[int],
                  work_dir: str, schedule: Schedule, jobs: int,
-                 on_result=None) -> List[dict]:
+                 on_result=None, resume: bool = True) -> List[dict]:
     """Run every missing (row, seed), ``jobs`` at a time, one progress line
     each; returns all records (finished earlier or now) in plan order.
     ``on_result(records)`` is called after each new run (e.g. to rewrite
-    the report)."""
+    the report); ``resume=False`` runs everything again."""
     env = tool_runs.single_thread_env()
-    annotators = Annotators(work_dir, schedule, env)
+    annotators = Annotators(work_dir, env, reuse=resume)
     todo = plan(rows, seeds)
     records: Dict[Tuple[str, int], dict] = {}
-    for row, seed in todo:
+    for row, seed in todo if resume else ():
         found = load_result(work_dir, row.name, seed)
         if found is not None:
             records[(row.name, seed)] = found

@@ -42,10 +42,11 @@ def by_seed(records: Sequence[dict], row: str, key: str) -> Dict[int, float]:
 def summary(records: Sequence[dict]) -> Dict[str, dict]:
     """Per row and metric: mean, sd, n, and the paired difference to the
     control (mean, 95% interval, whether it excludes 0)."""
-    rows = list(dict.fromkeys(r['row'] for r in records))
+    present = {r['row'] for r in records}
+    rows = [n for n in ROWS if n in present]  # the table's order
     out = {}
     for name in rows:
-        control = ROWS[name].control if name in ROWS else None
+        control = ROWS[name].control
         entry = dict(control=control, note=ROWS[name].note, metrics={})
         for key, _, _ in METRICS:
             values = by_seed(records, name, key)

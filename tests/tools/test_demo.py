@@ -14,19 +14,22 @@ def test_quick_demo_token_labeling_row(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (record, ) = json.loads((work / 'results.json').read_text())
     assert record['row'] == 'token_labeling'
-    for key in ('annotator_top1', 'top1', 'top5', 'ade_miou',
-                'patch_sim_last'):
+    for key in ('annotator_top1', 'top1', 'top5', 'ade_miou'):
         assert isinstance(record[key], float), key
+    assert len(record['patch_sim']) == 12  # one value per block
     assert 'cityscapes_miou' not in record  # opt-in (--cityscapes)
     # the annotator labelled every training image, at its 4x4 grid
     index = json.loads(
-        (work / 'token_labeling' / 'token_labels' / 'index.json').read_text())
+        (work / 'annotators' / 'seed0' / 'token_labels' /
+         'index.json').read_text())
     assert len(index['images']) == 1438
     assert {tuple(v[2:4]) for v in index['images'].values()} == {(4, 4)}
     # the pretraining read them: its config points at this store
-    log = (work / 'token_labeling' / 'pretrain' / 'train.log').read_text()
+    log = (work / 'runs' / 'token_labeling' / 'seed0' / 'pretrain' /
+           'train.log').read_text()
     assert 'loss_token' in log
-    assert osp.join(str(work), 'token_labeling', 'token_labels') in log
+    assert osp.join(str(work), 'annotators', 'seed0', 'token_labels') in log
+    assert (work / 'similarity_curves.png').read_bytes()[:4] == b'\x89PNG'
     table = (work / 'results.md').read_text()
     assert table.splitlines()[2].startswith('| token_labeling |')
     assert 'token_labeling: annotator top-1' in proc.stdout
