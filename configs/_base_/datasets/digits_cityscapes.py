@@ -12,6 +12,7 @@ crop_size = (32, 64)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegAnnotation', num_classes=11),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='PhotoMetricDistortion'),
     dict(type='PackSegInputs')
@@ -20,6 +21,7 @@ test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(128, 64), keep_ratio=True),
     dict(type='LoadAnnotations'),
+    dict(type='CheckSegAnnotation', num_classes=11),
     dict(type='PackSegInputs')
 ]
 train_dataloader = dict(

@@ -1,0 +1,91 @@
+"""Fail on a segmentation annotation that does not fit its image.
+
+Without a check, an annotation PNG larger than its image trains silently
+on a misaligned crop, a smaller one fails far away (``stack expects each
+tensor to be equal size`` in the collate, an ``IndexError`` in the metric),
+and label ids beyond the classes make the loss index out of range: none of
+them names the file. :class:`CheckSegAnnotation` runs right after
+``LoadAnnotations`` and raises :class:`BadAnnotationError` naming the
+annotation (and image) file.
+"""
+from typing import List, Optional, Sequence
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmseg.registry import TRANSFORMS
+
+
+class BadAnnotationError(ValueError):
+    """An annotation does not match its image or the class range."""
+
+
+def seg_annotation_problems(image_hw: Sequence[int], seg_map: np.ndarray,
+                            num_classes: int, ignore_index: int = 255,
+                            reduce_zero_label: bool = False) -> List[str]:
+    """What is wrong with one (image, annotation) pair; empty if nothing.
+
+    Args:
+        image_hw: the image's (height, width) as loaded (before any resize).
+        seg_map: the label map as ``LoadAnnotations`` returns it (label map
+            and ``reduce_zero_label`` applied).
+        num_classes: valid ids are ``0 .. num_classes - 1``.
+        ignore_index: the one other id allowed.
+        reduce_zero_label: only for the message (ids were shifted by -1).
+    """
+    problems = []
+    seg_hw = tuple(seg_map.shape[:2])
+    if seg_hw != tuple(image_hw[:2]):
+        problems.append(
+            f'annotation is {seg_hw[0]}x{seg_hw[1]} (HxW) but its image is '
+            f'{image_hw[0]}x{image_hw[1]}')
+    if seg_map.dtype == np.uint8:
+        counts = np.bincount(seg_map.ravel(), minlength=256)
+        ids = np.flatnonzero(counts)
+    else:
+        ids = np.unique(seg_map)
+    bad = [int(i) for i in ids
+           if (i < 0 or i >= num_classes) and i != ignore_index]
+    if bad:
+        shown = ', '.join(map(str, bad[:10])) + (' ...' if len(bad) > 10
+                                                 else '')
+        note = (' (after reduce_zero_label: stored ids minus 1)'
+                if reduce_zero_label else '')
+        problems.append(
+            f'label ids {shown} are outside [0, {num_classes}) and not the '
+            f'ignore index {ignore_index}{note}')
+    return problems
+
+
+@TRANSFORMS.register_module()
+class CheckSegAnnotation(BaseTransform):
+    """Check that ``gt_seg_map`` fits the image and the class range.
+
+    Place it right after ``LoadAnnotations`` (train and test pipelines; in
+    test pipelines the image may already be resized: the check compares
+    with ``ori_shape``, the size of the image file).
+
+    Args:
+        num_classes (int): number of classes of the dataset/model.
+        ignore_index (int): the id meaning "not labelled". Defaults to 255.
+
+    Raises:
+        BadAnnotationError: naming the annotation and image files.
+    """
+
+    def __init__(self, num_classes: int, ignore_index: int = 255) -> None:
+        self.num_classes = num_classes
+        self.ignore_index = ignore_index
+
+    def transform(self, results: dict) -> Optional[dict]:
+        problems = seg_annotation_problems(
+            results['ori_shape'], results['gt_seg_map'], self.num_classes,
+            self.ignore_index, bool(results.get('reduce_zero_label')))
+        if problems:
+            raise BadAnnotationError(
+                f'{results.get("seg_map_path")}: {"; ".join(problems)} '
+                f'(image {results.get("img_path")})')
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(num_classes={self.num_classes}, '
+                f'ignore_index={self.ignore_index})')

@@ -1,0 +1,87 @@
+"""A segmentation annotation that does not fit its image (size, label ids)
+fails naming the file, in the train and the test pipelines of the configs."""
+import copy
+import glob
+import os.path as osp
+
+import mmvitreg  # noqa: F401  (compat layer before mmseg)
+import numpy as np
+import pytest
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from PIL import Image
+
+from mmvitreg.datasets.transforms import BadAnnotationError
+from tool_runner import (ADE_CONFIG, CITYSCAPES_CONFIG, ROOT, data_options,
+                         run_tool)
+
+LAYOUTS = {ADE_CONFIG: ('ade', 'ADEChallengeData2016/annotations/training'),
+           CITYSCAPES_CONFIG: ('cityscapes', 'gtFine/train')}
+
+
+def _dataset(config, root, loader):
+    from mmseg.registry import DATASETS
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    cfg.merge_from_dict(dict(o.split('=', 1) for o in
+                             data_options(root, LAYOUTS[config][0])))
+    init_default_scope('mmseg')
+    ds_cfg = copy.deepcopy(cfg[loader].dataset)
+    ds_cfg.data_prefix = cfg.train_dataloader.dataset.data_prefix
+    return DATASETS.build(ds_cfg)
+
+
+def _first_annotation(root, config):
+    layout, sub = LAYOUTS[config]
+    base = osp.join(root, layout)
+    if layout == 'ade':
+        base = osp.join(root, 'ade')
+    return sorted(glob.glob(osp.join(base, sub, '**', '*.png'),
+                            recursive=True))
+
+
+def _edit(path, fn):
+    seg = np.array(Image.open(path))
+    Image.fromarray(fn(seg).astype(np.uint8)).save(path)
+
+
+@pytest.mark.parametrize('config', [ADE_CONFIG, CITYSCAPES_CONFIG])
+@pytest.mark.parametrize('loader', ['train_dataloader', 'test_dataloader'])
+@pytest.mark.parametrize('edit,expected', [
+    (lambda s: np.pad(s, ((0, 8), (0, 0))), r'is 72x64 \(HxW\).* is 64x'),
+    (lambda s: s[:, :40], r'is 64x40 \(HxW\).* is 64x64'),
+    (lambda s: np.where(s == s.max(), 200, s),
+     r'label ids (199|200) are outside \[0, 11\)'),
+])
+def test_bad_annotation_names_file(tiny_digits_root, config, loader, edit,
+                                   expected):
+    dataset = _dataset(config, tiny_digits_root, loader)
+    info = dataset.get_data_info(0)
+    _edit(info['seg_map_path'], edit)
+    with pytest.raises(BadAnnotationError, match=expected) as err:
+        dataset[0]
+    assert info['seg_map_path'] in str(err.value)
+    assert info['img_path'] in str(err.value)
+    dataset[1]  # the others still load
+
+
+def test_ignore_index_is_allowed(tiny_digits_root):
+    dataset = _dataset(CITYSCAPES_CONFIG, tiny_digits_root,
+                       'train_dataloader')
+    info = dataset.get_data_info(0)
+    _edit(info['seg_map_path'], lambda s: np.full_like(s, 255))
+    dataset[0]
+
+
+def test_training_on_a_larger_annotation_fails(tiny_digits_root, tmp_path):
+    dataset = _dataset(ADE_CONFIG, tiny_digits_root, 'train_dataloader')
+    path = dataset.get_data_info(3)['seg_map_path']
+    _edit(path, lambda s: np.pad(s, ((0, 16), (0, 16))))
+    proc = run_tool([
+        'tools/train.py', ADE_CONFIG, '--work-dir', str(tmp_path),
+        '--cfg-options', 'train_cfg.max_iters=6',
+        'model.backbone.init_cfg=None',
+        'train_dataloader.num_workers=0', 'train_dataloader.batch_size=4',
+        *data_options(tiny_digits_root, 'ade')])
+    assert proc.returncode != 0
+    assert 'BadAnnotationError' in proc.stderr, proc.stderr[-3000:]
+    assert path in proc.stderr and 'is 80x80 (HxW)' in proc.stderr
