@@ -9,4 +9,5 @@ custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)
 # most max_skips times in the run); a checkpoint with NaN/inf weights is
 # never written (mmvitreg DivergenceGuardHook).
 default_hooks = dict(
+    checkpoint=dict(type='AtomicCheckpointHook'),  # kill-safe, resumable
     divergence=dict(type='DivergenceGuardHook', action='stop', max_skips=10))

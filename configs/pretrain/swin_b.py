@@ -11,4 +11,5 @@ custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)
 # Divergence guard, as in ../_base_/default_runtime_cls.py (this config
 # inherits mmpretrain's runtime directly).
 default_hooks = dict(
+    checkpoint=dict(type='AtomicCheckpointHook'),  # kill-safe, resumable
     divergence=dict(type='DivergenceGuardHook', action='stop', max_skips=10))

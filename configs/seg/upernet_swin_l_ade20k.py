@@ -63,4 +63,5 @@ custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)
 # Divergence guard, as in ../_base_/schedules/seg_ade20k_160k.py (this
 # config inherits mmseg's schedule directly).
 default_hooks = dict(
+    checkpoint=dict(type='AtomicCheckpointHook'),  # kill-safe, resumable
     divergence=dict(type='DivergenceGuardHook', action='stop', max_skips=10))

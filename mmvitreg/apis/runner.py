@@ -1,4 +1,5 @@
-"""The Runner the tools build: mmengine's, minus one overwrite.
+"""The Runner the tools build: mmengine's, minus one overwrite, plus
+kill-safe resuming.
 
 mmengine's ``Runner`` dumps the config to ``<work_dir>/<config name>.py`` at
 the end of ``__init__``, replacing the dump of any earlier run in the same
@@ -7,12 +8,27 @@ work dir, including when the new run then fails (bad data, bad checkpoint).
 dir instead (``<work_dir>/<timestamp>/<config name>.py``, next to its log),
 so a run never overwrites what an earlier run left in the work dir:
 checkpoints and ``last_checkpoint`` are written only on success.
+
+It also builds mmvitreg's resumable train loops in place of mmengine's two
+default ones (bit-exact mid-epoch resume,
+:mod:`mmvitreg.engine.runner.resumable_loops`), and resumes from the newest
+*readable* checkpoint (:mod:`.resume_checkpoint`).
 """
+import copy
 import os.path as osp
+from typing import Union
 
 from mmengine.config import Config
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import BaseLoop, Runner
+
+from .resume_checkpoint import find_resumable_checkpoint, require_readable
+
+#: mmengine's default train loops -> their resumable versions.
+RESUMABLE_LOOPS = {
+    'EpochBasedTrainLoop': 'ResumableEpochBasedTrainLoop',
+    'IterBasedTrainLoop': 'ResumableIterBasedTrainLoop',
+}
 
 
 @RUNNERS.register_module()
@@ -24,6 +40,40 @@ class WorkDirSafeRunner(Runner):
         name = (osp.basename(self.cfg.filename)
                 if self.cfg.filename else f'{self.timestamp}.py')
         self.cfg.dump(osp.join(self.log_dir, name))
+
+    def build_train_loop(self, loop: Union[BaseLoop, dict]) -> BaseLoop:
+        """mmengine's, with the resumable loop for ``by_epoch`` or
+        ``type='EpochBasedTrainLoop'|'IterBasedTrainLoop'``."""
+        if isinstance(loop, dict):
+            loop = copy.deepcopy(loop)
+            if 'type' not in loop:
+                by_epoch = loop.pop('by_epoch')
+                loop['type'] = ('EpochBasedTrainLoop'
+                                if by_epoch else 'IterBasedTrainLoop')
+            loop['type'] = RESUMABLE_LOOPS.get(loop['type'], loop['type'])
+        return super().build_train_loop(loop)
+
+    def load_or_resume(self) -> None:
+        """mmengine's, except that resuming checks the file first: an
+        explicit unreadable checkpoint fails naming it; the automatic one
+        skips unreadable files (warning) for the newest readable one."""
+        if self._has_loaded or not self._resume:
+            return super().load_or_resume()
+        if self._load_from is not None:
+            require_readable(self._load_from)
+            path = self._load_from
+        else:
+            path = find_resumable_checkpoint(self.work_dir,
+                                             self.logger.warning)
+            if path is None:
+                self.logger.info(
+                    f'--resume: no checkpoint in {self.work_dir}, training '
+                    'from the start.')
+                return None
+            self.logger.info(f'Auto resumed from the latest checkpoint '
+                             f'{path}.')
+        self.resume(path)
+        self._has_loaded = True
 
 
 def build_runner(cfg: Config) -> Runner:

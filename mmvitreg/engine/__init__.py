@@ -1,2 +1,3 @@
-"""Training-loop extensions (hooks, optimizer-wrapper constructors)."""
-from . import hooks, optimizers  # noqa: F401
+"""Training-loop extensions (hooks, optimizer-wrapper constructors,
+resumable train loops)."""
+from . import hooks, optimizers, runner  # noqa: F401

@@ -38,4 +38,5 @@ param_scheduler = [
 # Divergence guard, as in default_runtime_cls.py (here because mmseg keeps
 # default_hooks in its schedules: a second base defining it is an error).
 default_hooks = dict(
+    checkpoint=dict(type='AtomicCheckpointHook'),  # kill-safe, resumable
     divergence=dict(type='DivergenceGuardHook', action='stop', max_skips=10))

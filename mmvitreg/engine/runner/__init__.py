@@ -1,0 +1,12 @@
+"""Train loops and data loading that make a resumed run bit-exact."""
+from .resumable_loops import (ResumableEpochBasedTrainLoop,
+                              ResumableIterBasedTrainLoop)
+from .rng_state import get_rng_state, set_rng_state
+from .seeded_loading import (SeededDataset, SeededSampler,
+                             seeded_dataloader)
+
+__all__ = [
+    'ResumableEpochBasedTrainLoop', 'ResumableIterBasedTrainLoop',
+    'get_rng_state', 'set_rng_state', 'SeededDataset', 'SeededSampler',
+    'seeded_dataloader'
+]
