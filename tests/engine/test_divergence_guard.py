@@ -51,7 +51,8 @@ def test_skipped_step_changes_neither_weights_nor_optimizer_state():
 def test_checkpoint_with_nan_weights_is_never_saved():
     hook = DivergenceGuardHook()
     runner = SimpleNamespace(iter=7, epoch=1)
-    state = {'a.weight': torch.ones(2), 'b.bias': torch.tensor([1., float('inf')]),
+    state = {'a.weight': torch.ones(2),
+             'b.bias': torch.tensor([1., float('inf')]),
              'c.num_batches_tracked': torch.tensor(3)}
     with pytest.raises(NonFiniteError, match=r'iteration 7.*b\.bias'):
         hook.before_save_checkpoint(runner, dict(state_dict=state))
@@ -65,7 +66,8 @@ def _train(digits_root, work_dir, *opts):
         '--cfg-options', 'optim_wrapper.optimizer.lr=1e6',
         'train_cfg.max_epochs=2', 'train_dataloader.batch_size=32',
         'train_dataloader.num_workers=0', 'val_dataloader.num_workers=0',
-        'default_hooks.logger.interval=1', 'default_hooks.checkpoint.interval=1',
+        'default_hooks.logger.interval=1',
+        'default_hooks.checkpoint.interval=1',
         *data_options(digits_root, 'imagenet', train_size=128, val_size=32),
         *opts])
 
