@@ -140,9 +140,11 @@ def test_seg_configs_claims():
         assert cfg.param_scheduler[1].end == 80000
 
 
-# demo -> the full-size config whose _base_ components it must share
+# demo -> the full-size config it stands for (and inherits)
 DEMO_OF = {
     'vit_tiny_digits.py': 'configs/pretrain/deit_s24.py',
+    'deit3_tiny_digits.py': 'configs/pretrain/deit3_s_in1k.py',
+    'swin_tiny_digits.py': 'configs/pretrain/swin_b.py',
     'upernet_vit_tiny_digits_ade20k.py':
     'configs/seg/upernet_deit_s24_ade20k.py',
     'upernet_vit_tiny_digits_cityscapes.py':
@@ -153,16 +155,40 @@ DEMO_OF = {
 
 
 @pytest.mark.parametrize('demo', sorted(DEMO_OF))
-def test_demo_shares_the_full_config_bases(demo):
-    """The demo swaps only the dataset base for its digits stand-in."""
-    full = DEMO_OF[demo]
-    demo_bases = Config._get_base_files(
-        osp.join(ROOT, 'configs', 'demo', demo))
-    full_bases = Config._get_base_files(osp.join(ROOT, full))
-    swapped = [b.replace('/datasets/digits_', '/datasets/')
-               for b in demo_bases]
-    assert swapped == full_bases
-    assert any('/datasets/digits_' in b for b in demo_bases)
+def test_demo_inherits_its_full_config(demo):
+    """The demo's one base is the full config it stands for, so it trains
+    that recipe with only sizes, data, norm type and schedule overridden."""
+    path = osp.join(ROOT, 'configs', 'demo', demo)
+    bases = [osp.normpath(osp.join(osp.dirname(path), b))
+             for b in Config._get_base_files(path)]
+    assert bases == [osp.join(ROOT, DEMO_OF[demo])]
+
+
+def _recipe(cfg):
+    """What a demo keeps of its full config: the model's and heads' types
+    and losses, the optimizer type, weight decay and its exceptions, the
+    kind of lr schedule and the hooks (not sizes, data or lengths)."""
+    model = cfg.model
+    heads = [model.get(k) for k in ('head', 'decode_head', 'auxiliary_head')]
+    optim = cfg.optim_wrapper
+    return dict(
+        model=model.type,
+        backbone=model.backbone.type,
+        neck=(model.get('neck') or {}).get('type'),
+        heads=[(h.type, h.get('loss', h.get('loss_decode')))
+               for h in heads if h],
+        optimizer=(optim.optimizer.type, optim.optimizer.weight_decay),
+        constructor=optim.get('constructor'),
+        no_decay=optim.get('paramwise_cfg', {}).get('custom_keys'),
+        schedulers=[s.type for s in cfg.param_scheduler],
+        hooks={k: h.type for k, h in cfg.default_hooks.items()})
+
+
+@pytest.mark.parametrize('demo', sorted(DEMO_OF))
+def test_demo_keeps_the_full_recipe(demo):
+    full = _load(DEMO_OF[demo])
+    assert _recipe(_load(osp.join('configs', 'demo', demo))) == \
+        _recipe(full)
 
 
 @pytest.mark.parametrize('path', DEMOS, ids=_rel)

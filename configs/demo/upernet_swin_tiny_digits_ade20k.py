@@ -1,14 +1,10 @@
-# Demo: the UperNet-Swin recipe (configs/seg/upernet_swin_b_ade20k.py) with
-# the tiny Swin of swin_tiny_digits.py on the 64 px ADE20K-layout digit
-# scenes (11 classes). Same _base_ components as the full config with the
-# digits dataset in place of ADE20K; overrides only sizes, norm type,
-# pretrained path and schedule.
-_base_ = [
-    '../_base_/models/upernet_swin.py',
-    '../_base_/datasets/digits_ade20k.py',
-    '../_base_/schedules/seg_ade20k_160k.py',
-    '../_base_/default_runtime_seg.py',
-]
+# Demo: the UperNet-Swin recipe (configs/seg/upernet_swin_b_ade20k.py,
+# inherited) with the tiny Swin of swin_tiny_digits.py on the 64 px
+# ADE20K-layout digit scenes (11 classes). Overrides sizes, data, norm type
+# (BN for SyncBN), pretrained path and schedule; UperNet + FCN auxiliary
+# head, AdamW (wd 0.01, none on norms and position tables), linear warm-up +
+# poly stay.
+_base_ = '../seg/upernet_swin_b_ade20k.py'
 
 pretrained = 'work_dirs/demo/swin_tiny_digits/epoch_10.pth'
 embed_dims = 32
@@ -41,8 +37,51 @@ model = dict(
         num_classes=num_classes,
         norm_cfg=norm_cfg))
 
-train_dataloader = dict(batch_size=8, num_workers=2)
-val_dataloader = dict(batch_size=8, num_workers=2)
+# Data: 64x64 digit scenes in the ADE20K layout replace ADE20K
+# (``data/digits/ade/ADEChallengeData2016``; masks store 0 = unlabelled,
+# 1 = background, 2 + d = digit d; ``reduce_zero_label=True``, as for
+# ADE20K, gives the 11 classes, 255 = ignore). ADE20K's pipeline with every
+# size divided by 8 (512 -> 64, 2048 -> 256), CheckSegAnnotation kept.
+# Dropped: RandomResize (the scenes hold digits at the pretraining scale, on
+# the token grid; rescaled 0.5-2x they no longer fit the tiny
+# backbones' tokens)
+# and RandomFlip (a mirrored digit is another glyph).
+dataset_type = 'DigitScenesADE20KDataset'
+data_root = 'data/digits/ade/ADEChallengeData2016'
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='CheckSegAnnotation', num_classes=num_classes),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(256, 64), keep_ratio=True),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='CheckSegAnnotation', num_classes=num_classes),
+    dict(type='PackSegInputs')
+]
+# one process x 8 images (``--auto-scale-lr`` rescales from this batch)
+num_gpus = 1
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        reduce_zero_label=True,
+        pipeline=train_pipeline))
+auto_scale_lr = dict(base_batch_size=8)
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        reduce_zero_label=True,
+        pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 max_iters = 300
@@ -68,6 +107,3 @@ default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=max_iters, max_keep_ckpts=1))
 randomness = dict(seed=0)
-
-default_scope = 'mmseg'
-custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)
