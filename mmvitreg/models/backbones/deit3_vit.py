@@ -39,6 +39,8 @@ from mmpretrain.models.backbones.deit3 import (DeiT3,
 from mmpretrain.models.utils import LayerScale
 from mmpretrain.registry import MODELS
 
+from .checkpointing import block_forward
+
 DROP_PATH_MODES = ('constant', 'linear')
 
 
@@ -74,6 +76,8 @@ class DeiT3ViTLayer(DeiT3TransformerEncoderLayer):
         layer_scale_init_value (float): Initial value of every entry of
             ``gamma_1`` and ``gamma_2``; 0 disables LayerScale (no
             ``gamma`` parameters). Defaults to 1e-4.
+        with_cp (bool): Recompute the block's activations in backward
+            (activation checkpointing). Defaults to False.
         **kwargs: Other arguments of ``DeiT3TransformerEncoderLayer``
             (``drop_rate``, ``drop_path_rate``, ``qkv_bias``, ``norm_cfg``,
             ...), except ``use_layer_scale``.
@@ -84,6 +88,7 @@ class DeiT3ViTLayer(DeiT3TransformerEncoderLayer):
                  num_heads: int,
                  feedforward_channels: int,
                  layer_scale_init_value: float = 1e-4,
+                 with_cp: bool = False,
                  **kwargs) -> None:
         if 'use_layer_scale' in kwargs:
             raise ValueError('DeiT3ViTLayer: set `layer_scale_init_value` '
@@ -97,15 +102,19 @@ class DeiT3ViTLayer(DeiT3TransformerEncoderLayer):
         if layer_scale_init_value > 0:
             self.attn.gamma1 = LayerScale(embed_dims, layer_scale_init_value)
             self.ffn.gamma2 = LayerScale(embed_dims, layer_scale_init_value)
+        self.with_cp = bool(with_cp)
 
     def init_weights(self) -> None:
         """Only the own ``init_cfg``: no Xavier re-init of the FFN."""
         BaseModule.init_weights(self)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, N, C) -> (B, N, C)."""
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.ln1(x))
         return self.ffn(self.ln2(x), identity=x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, N, C) -> (B, N, C)."""
+        return block_forward(self._forward, x, self.with_cp)
 
 
 @MODELS.register_module()
@@ -128,6 +137,8 @@ class DeiT3ViT(DeiT3):
             ``'constant'``.
         layer_scale_init_value (float): LayerScale init; 0 disables
             LayerScale. Defaults to 1e-4 (released DeiT III code).
+        with_cp (bool): Activation checkpointing of every block (their
+            activations are recomputed in backward). Defaults to False.
         layer_cfgs (Sequence[dict] | dict): Per-block overrides, applied
             last (as in ``DeiT3``).
         drop_rate, qkv_bias, norm_cfg: As ``DeiT3``.
@@ -145,6 +156,7 @@ class DeiT3ViT(DeiT3):
                  drop_rate: float = 0.,
                  qkv_bias: bool = True,
                  norm_cfg: dict = dict(type='LN', eps=1e-6),
+                 with_cp: bool = False,
                  layer_cfgs: Union[Sequence[dict], dict] = dict(),
                  **kwargs) -> None:
         if 'use_layer_scale' in kwargs:
@@ -182,7 +194,8 @@ class DeiT3ViT(DeiT3):
                 drop_path_rate=rate,
                 qkv_bias=qkv_bias,
                 norm_cfg=norm_cfg,
-                layer_scale_init_value=layer_scale_init_value)
+                layer_scale_init_value=layer_scale_init_value,
+                with_cp=with_cp)
             cfg.update(layer_cfg)
             layers.append(DeiT3ViTLayer(**cfg))
         self.layers = ModuleList(layers)

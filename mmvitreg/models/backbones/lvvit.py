@@ -13,6 +13,8 @@ from mmpretrain.models.backbones.vision_transformer import \
     TransformerEncoderLayer
 from mmpretrain.registry import MODELS
 
+from .checkpointing import block_forward
+
 
 class ConvPatchEmbed(BaseModule):
     """LV-ViT's 4-layer convolutional patch embedding.
@@ -78,19 +80,25 @@ class ScaledResidualLayer(TransformerEncoderLayer):
     divided by a constant ``skip_lam`` (LV-ViT's residual scaling):
     :math:`x = x + \mathrm{MHSA}(LN(x)) / \lambda,\;
     x = x + \mathrm{FFN}(LN(x)) / \lambda`. Drop path stays on the branch.
+    ``with_cp``: activation checkpointing (recomputed in backward).
     """
 
-    def __init__(self, *args, skip_lam: float = 1.0, **kwargs) -> None:
+    def __init__(self, *args, skip_lam: float = 1.0, with_cp: bool = False,
+                 **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.with_cp = bool(with_cp)
         if skip_lam <= 0:
             raise ValueError(f'skip_lam must be > 0, got {skip_lam}')
         self.skip_lam = float(skip_lam)
         self.ffn.add_identity = False
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.ln1(x)) / self.skip_lam
         x = x + self.ffn(self.ln2(x)) / self.skip_lam
         return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return block_forward(self._forward, x, self.with_cp)
 
 
 @MODELS.register_module()
@@ -129,6 +137,8 @@ class LVViT(VisionTransformer):
             ``VisionTransformer``.
         qkv_bias (bool): Defaults to False (released code).
         norm_cfg (dict): Defaults to ``dict(type='LN', eps=1e-5)``.
+        with_cp (bool): Activation checkpointing of every block (their
+            activations are recomputed in backward). Defaults to False.
     """
     arch_zoo = {
         's': dict(embed_dims=384, num_layers=16, num_heads=6,
@@ -155,6 +165,7 @@ class LVViT(VisionTransformer):
                  frozen_stages: int = -1,
                  interpolate_mode: str = 'bicubic',
                  stem_norm_cfg: dict = dict(type='BN'),
+                 with_cp: bool = False,
                  init_cfg=None) -> None:
         if isinstance(arch, str):
             if arch.lower() not in self.arch_zoo:
@@ -206,7 +217,8 @@ class LVViT(VisionTransformer):
                 drop_path_rate=dpr[i],
                 qkv_bias=qkv_bias,
                 norm_cfg=norm_cfg,
-                skip_lam=skip_lam) for i in range(self.num_layers)
+                skip_lam=skip_lam,
+                with_cp=with_cp) for i in range(self.num_layers)
         ])
         self.frozen_stages = frozen_stages
         if frozen_stages > 0:
