@@ -39,9 +39,14 @@ model = dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone.')))
 
 crop_size = (512, 512)
+# CheckSegAnnotation right after LoadAnnotations, as in
+# ../_base_/datasets/ade20k.py: an annotation whose size differs from its
+# image's, or with ids outside the 150 classes (255 = ignore), fails
+# naming the file.
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='CheckSegAnnotation', num_classes=150),
     dict(
         type='RandomResize',
         scale=(2048, 1024),
@@ -52,11 +57,20 @@ train_pipeline = [
     dict(type='PhotoMetricDistortion'),
     dict(type='PackSegInputs'),
 ]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(2048, 512), keep_ratio=True),
+    dict(type='LoadAnnotations', reduce_zero_label=True),
+    dict(type='CheckSegAnnotation', num_classes=150),
+    dict(type='PackSegInputs'),
+]
 # 8 GPUs x 2 images = 16 per step (released and mmseg's 8xb2);
 # ``--auto-scale-lr`` rescales lr from this total.
 num_gpus = 8
 train_dataloader = dict(batch_size=2, dataset=dict(pipeline=train_pipeline))
 auto_scale_lr = dict(base_batch_size=16)
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
 
 default_scope = 'mmseg'
 custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)

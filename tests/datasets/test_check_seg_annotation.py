@@ -85,3 +85,51 @@ def test_training_on_a_larger_annotation_fails(tiny_digits_root, tmp_path):
     assert proc.returncode != 0
     assert 'BadAnnotationError' in proc.stderr, proc.stderr[-3000:]
     assert path in proc.stderr and 'is 80x80 (HxW)' in proc.stderr
+
+
+# every segmentation config, by glob: a new one is covered without a list
+SEG_CONFIGS = sorted(
+    glob.glob(osp.join(ROOT, 'configs', 'seg', '*.py'))
+    + glob.glob(osp.join(ROOT, 'configs', 'demo', 'upernet_*.py')))
+SEG_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def test_the_glob_finds_the_segmentation_configs():
+    names = {osp.basename(p) for p in SEG_CONFIGS}
+    assert {'upernet_swin_l_ade20k.py', 'upernet_swin_l_ade20k_stage2.py',
+            'upernet_deit_b24_cityscapes.py',
+            'upernet_vit_tiny_digits_ade20k.py'} <= names
+
+
+@pytest.mark.parametrize('path', SEG_CONFIGS,
+                         ids=lambda p: osp.relpath(p, ROOT))
+def test_every_seg_pipeline_checks_annotations(tiny_digits_root, path):
+    """The train, val and test pipelines of every segmentation config run
+    CheckSegAnnotation right after LoadAnnotations with the model's class
+    count; built on the digits tree (same layouts), an annotation taller
+    than its image fails naming the file."""
+    from mmseg.registry import DATASETS
+    cfg = Config.fromfile(path)
+    num_classes = cfg.model.decode_head.num_classes
+    init_default_scope('mmseg')
+    for loader in SEG_LOADERS:
+        ds_cfg = copy.deepcopy(cfg[loader].dataset)
+        kinds = [t['type'] for t in ds_cfg.pipeline]
+        at = kinds.index('LoadAnnotations') + 1
+        where = f'{osp.relpath(path, ROOT)} {loader}'
+        assert kinds[at] == 'CheckSegAnnotation', where
+        assert ds_cfg.pipeline[at]['num_classes'] == num_classes, where
+        layout = ('cityscapes' if 'Cityscapes' in ds_cfg.type
+                  else 'ade/ADEChallengeData2016')
+        ds_cfg.data_root = osp.join(tiny_digits_root, layout)
+        dataset = DATASETS.build(ds_cfg)
+        seg_path = dataset.get_data_info(0)['seg_map_path']
+        with open(seg_path, 'rb') as f:
+            original = f.read()
+        _edit(seg_path, lambda s: np.pad(s, ((0, 8), (0, 0))))
+        with pytest.raises(BadAnnotationError,
+                           match=r'is 72x64 \(HxW\)') as err:
+            dataset[0]
+        assert seg_path in str(err.value), where
+        with open(seg_path, 'wb') as f:  # val and test may share files
+            f.write(original)
