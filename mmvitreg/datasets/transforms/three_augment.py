@@ -13,10 +13,19 @@ from PIL import Image, ImageFilter
 def grayscale(img: np.ndarray) -> np.ndarray:
     """Grayscale keeping 3 channels: ``Y = 0.299 R + 0.587 G + 0.114 B``.
 
-    Same ITU-R 601 weights and rounding as PIL's ``convert('L')`` used by
-    torchvision's ``Grayscale(3)``. ``img``: (H, W, 3) uint8, BGR.
+    Exactly PIL's ``convert('L')``, which torchvision's ``Grayscale(3)``
+    (the released 3-Augment) calls: ITU-R 601-2 luma in PIL's integer
+    arithmetic, ``(R * 19595 + G * 38470 + B * 7471 + 0x8000) >> 16``.
+    (OpenCV's ``cvtColor``, behind ``mmcv.bgr2gray``, rounds differently
+    and is one grey level off on about 0.13% of colours.)
+    ``img``: (H, W, 3) uint8, BGR.
     """
-    return mmcv.gray2bgr(mmcv.bgr2gray(img))
+    if img.dtype != np.uint8:
+        raise ValueError('ThreeAugment grayscale expects a uint8 image, '
+                         f'got {img.dtype}')
+    b, g, r = (img[..., i].astype(np.uint32) for i in range(3))
+    luma = (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16
+    return np.repeat(luma.astype(np.uint8)[..., None], 3, axis=2)
 
 
 def solarize(img: np.ndarray, thr: float) -> np.ndarray:
