@@ -160,7 +160,7 @@ def test_in21k_recipe_and_fine_tunes():
         assert ft224.model.backbone[key] == low.model.backbone[key], key
 
 
-def test_demo_shares_the_bases_of_deit3_s_and_changes_only_sizes():
+def test_demo_inherits_deit3_s_and_changes_only_sizes():
     demo, full = _cfg(DEMO), _cfg(PRETRAIN + 'deit3_s_in1k.py')
     backbone = demo.model.backbone
     assert backbone.arch == dict(

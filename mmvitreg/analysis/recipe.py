@@ -96,7 +96,7 @@ def _augmentations(cfg: Config) -> str:
     for t in pipe:
         kind = t.get('type')
         if kind in ('LoadImageFromFile', 'LoadAnnotations', 'PackInputs',
-                    'PackSegInputs', 'LoadTokenLabel'):
+                    'PackSegInputs', 'LoadTokenLabel', 'CheckSegAnnotation'):
             continue
         if kind == 'RandAugment':
             names.append(f"RandAugment(m{t.get('magnitude_level')}, "
