@@ -53,6 +53,18 @@ class WorkDirSafeRunner(Runner):
             loop['type'] = RESUMABLE_LOOPS.get(loop['type'], loop['type'])
         return super().build_train_loop(loop)
 
+    def build_optim_wrapper(self, optim_wrapper):
+        """mmengine's, with plain-dict param groups: mmengine's
+        constructor leaves ``ConfigDict`` groups, which TorchDynamo cannot
+        trace, so ``cfg.compile`` (which compiles ``train_step``, optimizer
+        step included) would fail on torch 2.14."""
+        wrapper = super().build_optim_wrapper(optim_wrapper)
+        wrappers = getattr(wrapper, 'optim_wrappers', {'': wrapper})
+        for each in wrappers.values():
+            groups = each.optimizer.param_groups
+            groups[:] = [dict(group) for group in groups]
+        return wrapper
+
     def load_or_resume(self) -> None:
         """mmengine's, except that resuming checks the file first: an
         explicit unreadable checkpoint fails naming it; the automatic one

@@ -80,6 +80,8 @@ class DivergenceGuardHook(Hook):
         self._handles: List = []
 
     # -- torch hooks -------------------------------------------------------
+    # (host-side checks: run eagerly when cfg.compile compiles train_step)
+    @torch.compiler.disable
     def _check_losses(self, module, args, kwargs, output) -> None:
         """Forward hook: remember every non-finite loss term."""
         if kwargs.get('mode') != 'loss' or not isinstance(output, dict):
@@ -88,6 +90,7 @@ class DivergenceGuardHook(Hook):
             if 'loss' in key and not is_finite(value):
                 self._bad_terms[key] = _as_float(value)
 
+    @torch.compiler.disable
     def _check_step(self, optimizer, args, kwargs) -> None:
         """Step pre-hook: skip the update on a non-finite loss or grad."""
         grads = [p.grad for group in optimizer.param_groups

@@ -3,10 +3,14 @@ patches) and ``MixToken`` (tokens after the patch embedding)."""
 from typing import Tuple
 
 import numpy as np
+import torch
 
 Box = Tuple[int, int, int, int]
 
 
+# Host-side numpy draws: run eagerly under torch.compile (TorchDynamo would
+# trace ``lam`` as an ndarray and fail on ``round``).
+@torch.compiler.disable
 def sample_grid_box(grid: Tuple[int, int], lam: float) -> Box:
     """Sample a box ``(y1, y2, x1, x2)`` in whole cells of a ``(h, w)``
     grid for the kept fraction ``lam``, CutMix-style: side
