@@ -1,10 +1,11 @@
 """Data-loader throughput with and without token labels (not a test).
 
 Iterates the digits ``ImageNetFolder`` training split through a torch
-``DataLoader`` (mmengine's ``pseudo_collate``) with two pipelines:
+``DataLoader`` (mmengine's ``pseudo_collate``) with these pipelines:
 
 * ``plain``: LoadImageFromFile -> RandomResizedCrop -> RandomFlip ->
   PackInputs;
+* ``three-augment``: ``plain`` + DeiT III's ``ThreeAugment`` after the flip;
 * ``token``: LoadImageFromFile -> LoadTokenLabel -> RandomResizedCropWithBox
   -> RandomFlip -> AlignTokenLabel -> PackInputs(algorithm_keys=
   ['token_label']), the dense ``(K, Ht, Wt)`` target made per sample;
@@ -15,7 +16,8 @@ Iterates the digits ``ImageNetFolder`` training split through a torch
 and prints images/s of each and the ratio to plain (target: >= 0.9). For
 ``token-batch`` it also prints the expansion's cost per batch on this
 machine's CPU (on a GPU it runs on the device, once per step), and the
-ratio with that cost charged to the loader.
+ratio with that cost charged to the loader. ``measure(parse_args([...]))``
+returns the figures (``benchmarks/run_all.py``).
 The token labels are a synthetic store (random top-k maps drawn from
 ``--classes-per-image`` classes per image; same format and sizes as the
 generator writes) unless ``--store`` names a real one. Runs
@@ -35,6 +37,7 @@ import argparse
 import os.path as osp
 import tempfile
 import time
+from typing import List, Optional
 
 import mmcv
 import mmvitreg  # noqa: F401  (registers transforms and datasets)
@@ -48,7 +51,7 @@ from mmvitreg.token_labels import (ShardWriter, expand_token_labels,
                                    merge_index, read_manifests)
 
 
-def parse_args():
+def parse_args(argv: Optional[List[str]] = None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--data-root', help='ImageNet-layout root (default: '
                    'data/digits/imagenet, written to a temp dir if absent)')
@@ -68,7 +71,7 @@ def parse_args():
     p.add_argument('--batch-size', type=int, default=64)
     p.add_argument('--workers', type=int, default=0)
     p.add_argument('--repeats', type=int, default=3)
-    return p.parse_args()
+    return p.parse_args(argv)
 
 
 def synthetic_store(out, keys, args):
@@ -94,7 +97,8 @@ def resized_copy(root, out, keys, size):
     return out
 
 
-def build_loader(root, ann_file, args, store=None, expand='transform'):
+def build_loader(root, ann_file, args, store=None, expand='transform',
+                 three_augment=False):
     crop = 'RandomResizedCropWithBox' if store else 'RandomResizedCrop'
     pipeline = [dict(type='LoadImageFromFile')]
     if store:
@@ -103,6 +107,8 @@ def build_loader(root, ann_file, args, store=None, expand='transform'):
         dict(type=crop, scale=args.scale),
         dict(type='RandomFlip', prob=0.5, direction='horizontal')
     ]
+    if three_augment:  # DeiT III's, after crop and flip as in its configs
+        pipeline.append(dict(type='ThreeAugment', color_jitter=0.3))
     if store:
         pipeline.append(
             dict(type='AlignTokenLabel', grid=args.grid,
@@ -134,8 +140,10 @@ def expansion_seconds(loader) -> float:
     return (time.perf_counter() - t0) / len(batches)
 
 
-def main():
-    args = parse_args()
+def measure(args) -> dict:
+    """Best images/s of each loader (``plain``, ``three-augment``,
+    ``token``, ``token-batch``) and ``expand_s``, the batch expansion's
+    seconds per batch."""
     # as inside data-loader workers (torch sets 1 thread there): tiny
     # per-sample torch copies otherwise pay OpenMP start-up under contention
     torch.set_num_threads(1)
@@ -157,6 +165,8 @@ def main():
         'plain': build_loader(root, ann_file, args),
         'token': build_loader(root, ann_file, args, store),
         'token-batch': build_loader(root, ann_file, args, store, 'batch'),
+        'three-augment': build_loader(root, ann_file, args,
+                                      three_augment=True),
     }
     best = {name: 0.0 for name in loaders}
     for name, loader in loaders.items():  # warm-up (index load, workers)
@@ -164,14 +174,23 @@ def main():
     for _ in range(args.repeats):
         for name, loader in loaders.items():
             best[name] = max(best[name], images_per_second(loader))
-    print(f'{len(keys)} images, crop {args.scale}, grid {args.grid}x'
+    best['expand_s'] = expansion_seconds(loaders['token-batch'])
+    best['images'] = len(keys)
+    return best
+
+
+def main():
+    args = parse_args()
+    best = measure(args)
+    expand = best.pop('expand_s')
+    print(f'{best["images"]} images, crop {args.scale}, grid {args.grid}x'
           f'{args.grid}, {args.num_classes} classes, top-{args.topk} '
           f'{args.map_size}x{args.map_size} maps, batch {args.batch_size}, '
           f'{args.workers} workers')
+    best.pop('images')
     for name, v in best.items():
         print(f'{name:>11}: {v:8.1f} images/s   ratio to plain '
               f'{v / best["plain"]:.3f} (target >= 0.90)')
-    expand = expansion_seconds(loaders['token-batch'])
     charged = 1 / (1 / best['token-batch'] + expand / args.batch_size)
     print(f'expand_token_labels: {expand * 1e3:.2f} ms per batch of '
           f'{args.batch_size} (CPU); token-batch with it charged: '

@@ -26,6 +26,7 @@ import copy
 import os.path as osp
 import statistics
 import time
+from typing import Callable, Optional, Tuple
 
 import torch
 
@@ -42,8 +43,14 @@ NUM_CLASSES = 1000
 GRID = (14, 14)
 
 
-def build_variants(device: torch.device) -> dict:
-    cfg = Config.fromfile(osp.join(ROOT, CONFIG)).model
+def build_variants(device: torch.device,
+                   options: Optional[dict] = None) -> dict:
+    """``{name: (model, optim_wrapper)}`` of the three variants;
+    ``options``: ``--cfg-options``-style dotted overrides of the config."""
+    config = Config.fromfile(osp.join(ROOT, CONFIG))
+    if options:
+        config.merge_from_dict(options)
+    cfg = config.model
     baseline = copy.deepcopy(cfg)
     baseline.type = 'ImageClassifier'
     for key in ('dense_head', 'mix_token', 'aux_inference_weight'):
@@ -63,18 +70,41 @@ def build_variants(device: torch.device) -> dict:
     return variants
 
 
-def make_batch(batch_size: int) -> dict:
-    """uint8 images and per-sample ``token_label`` ``(K, 14, 14)``; fresh
+def make_batch(batch_size: int, img_size: int = 224,
+               grid: Tuple[int, int] = GRID,
+               num_classes: int = NUM_CLASSES) -> dict:
+    """uint8 images and per-sample ``token_label`` ``(K, *grid)``; fresh
     samples every step because MixToken writes mixed targets into them."""
-    images = torch.randint(0, 256, (batch_size, 3, 224, 224),
+    images = torch.randint(0, 256, (batch_size, 3, img_size, img_size),
                            dtype=torch.uint8)
     samples = []
     for i in range(batch_size):
-        sample = DataSample().set_gt_label(i % NUM_CLASSES)
-        sample.set_field(torch.randn(NUM_CLASSES, *GRID).softmax(0),
+        sample = DataSample().set_gt_label(i % num_classes)
+        sample.set_field(torch.randn(num_classes, *grid).softmax(0),
                          'token_label', field_type='data')
         samples.append(sample)
     return dict(inputs=list(images), data_samples=samples)
+
+
+def time_variants(variants: dict, batch: Callable[[], dict], steps: int,
+                  warmup: int, device: torch.device) -> Tuple[dict, dict]:
+    """Per-variant step times (wall, process CPU), interleaved step by
+    step; ``batch()`` makes a fresh batch for every step."""
+    times = {name: [] for name in variants}
+    cpu_times = {name: [] for name in variants}
+    for step in range(warmup + steps):
+        for name, (model, optim) in variants.items():
+            data = batch()
+            if device.type == 'cuda':
+                torch.cuda.synchronize()
+            start, cpu_start = time.perf_counter(), time.process_time()
+            model.train_step(data, optim)
+            if device.type == 'cuda':
+                torch.cuda.synchronize()
+            if step >= warmup:
+                times[name].append(time.perf_counter() - start)
+                cpu_times[name].append(time.process_time() - cpu_start)
+    return times, cpu_times
 
 
 def count_flops(model, batch_size: int) -> int:
@@ -99,20 +129,9 @@ def main() -> None:
     device = torch.device(args.device)
     init_default_scope('mmpretrain')
     variants = build_variants(device)
-    times = {name: [] for name in variants}
-    cpu_times = {name: [] for name in variants}
-    for step in range(args.warmup + args.steps):
-        for name, (model, optim) in variants.items():
-            data = make_batch(args.batch_size)
-            if device.type == 'cuda':
-                torch.cuda.synchronize()
-            start, cpu_start = time.perf_counter(), time.process_time()
-            model.train_step(data, optim)
-            if device.type == 'cuda':
-                torch.cuda.synchronize()
-            if step >= args.warmup:
-                times[name].append(time.perf_counter() - start)
-                cpu_times[name].append(time.process_time() - cpu_start)
+    times, cpu_times = time_variants(
+        variants, lambda: make_batch(args.batch_size), args.steps,
+        args.warmup, device)
     base = statistics.median(times['baseline'])
     cpu_base = statistics.median(cpu_times['baseline'])
     print(f'DeiT-S 224 px, batch {args.batch_size}, {args.steps} steps '
