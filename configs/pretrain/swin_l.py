@@ -26,7 +26,14 @@ head_map_22k = 'pretrain/map22kto1k.txt'
 model = dict(
     init_cfg=dict(
         type='Pretrained', checkpoint=pretrained_22k, head_map=head_map_22k),
-    backbone=dict(drop_path_rate=0.2),
+    # Activation checkpointing (mmpretrain's with_cp): at 384 px and 64
+    # images per GPU the tensors saved for backward come to ~69.5 GiB in
+    # fp32 (benchmarks/run_all.py's saved-tensor count at batch 1 x 64),
+    # plus ~3 GB of weights, gradients and AdamW state for 197M parameters:
+    # too close to 80 GB. The other pretraining configs (14-21 GiB) fit
+    # without it; switch it on there with model.backbone.with_cp=True
+    # (Swin, DeiT3ViT, LVViT) or mmengine's activation_checkpointing (ViT).
+    backbone=dict(drop_path_rate=0.2, with_cp=True),
     head=dict(
         loss=dict(
             type='LabelSmoothLoss', label_smooth_val=0.1, mode='original'),
