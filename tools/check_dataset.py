@@ -17,7 +17,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
 from mmengine.config import DictAction  # noqa: E402
 
-from mmvitreg.apis import load_config  # noqa: E402
+from mmvitreg.cli import load_config  # noqa: E402
 from mmvitreg.datasets.checks import check_split  # noqa: E402
 
 

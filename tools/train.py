@@ -21,7 +21,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
 from mmengine.config import DictAction  # noqa: E402
 
-from mmvitreg.apis import (build_runner, check_data_paths,  # noqa: E402
+from mmvitreg.cli import (build_runner, check_data_paths,  # noqa: E402
                            init_cpu_process_group,
                            load_config, task_of)
 from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402

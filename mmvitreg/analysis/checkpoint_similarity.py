@@ -70,7 +70,7 @@ def checkpoint_similarity(config: str,
         ``num_images`` (used), ``blocks`` (names) and ``similarity`` (one
         float per block).
     """
-    from mmvitreg.apis.config_args import load_config
+    from mmvitreg.cli.config_args import load_config
     cfg = load_config(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     set_random_seed(seed)

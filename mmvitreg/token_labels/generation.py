@@ -53,7 +53,7 @@ def init_distributed() -> bool:
     if torch.cuda.is_available():
         dist.init_dist('pytorch')
     else:
-        from mmvitreg.apis.distributed import init_cpu_process_group
+        from mmvitreg.cli.distributed import init_cpu_process_group
         init_cpu_process_group(Config(), 'pytorch')
     return True
 

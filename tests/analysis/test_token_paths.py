@@ -22,7 +22,7 @@ from PIL import Image
 import mmvitreg.analysis.patch_similarity as similarity
 from mmvitreg.analysis.checkpoint_similarity import (checkpoint_similarity,
                                                      probe_loader)
-from mmvitreg.apis.config_args import load_config
+from mmvitreg.cli.config_args import load_config
 from mmvitreg.engine.hooks import PatchSimilarityHook
 from raw_tokens import raw_vit_tokens
 

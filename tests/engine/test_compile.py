@@ -17,7 +17,7 @@ import pytest
 from mmengine.config import Config
 from tool_runner import ROOT
 
-from mmvitreg.apis.runner import build_runner
+from mmvitreg.cli.runner import build_runner
 
 DIVERSE = osp.join(ROOT, 'configs/demo/vit_tiny_digits_diverse.py')
 TERMS = ('loss', 'loss_cosine', 'loss_contrastive', 'loss_mixing')

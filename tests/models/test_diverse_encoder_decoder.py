@@ -14,8 +14,8 @@ from mmengine.structures import PixelData
 
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
-from mmvitreg.apis.config_args import load_config
-from mmvitreg.apis.runner import build_runner
+from mmvitreg.cli.config_args import load_config
+from mmvitreg.cli.runner import build_runner
 from mmvitreg.models.losses import PatchCosineLoss
 from tool_runner import ADE_CONFIG, ROOT, data_options
 

@@ -301,7 +301,7 @@ def test_cnn_config_is_annotated_at_its_test_crop(tmp_path):
 
 def test_wrong_checkpoint_fails_naming_the_file(vit, digits_root, tmp_path):
     """The annotator loads strictly, with the suite's one error class."""
-    from mmvitreg.apis.checkpoint_check import CheckpointMismatchError
+    from mmvitreg.cli.checkpoint_check import CheckpointMismatchError
     state = torch.load(vit[1], map_location='cpu', weights_only=False)
     weights = state['state_dict']
     weights['head.classifier.weight'] = weights.pop('head.layers.head.weight')

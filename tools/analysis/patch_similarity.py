@@ -28,7 +28,7 @@ from mmvitreg.analysis.checkpoint_similarity import (checkpoint_similarity,
                                                      default_labels)
 from mmvitreg.analysis.similarity_report import (format_table, write_csv,
                                                  write_json, write_plot)
-from mmvitreg.apis.checkpoint_check import CheckpointMismatchError
+from mmvitreg.cli.checkpoint_check import CheckpointMismatchError
 
 OUT_NAME = 'patch_similarity'
 __all__ = ['default_labels', 'main', 'parse_args']

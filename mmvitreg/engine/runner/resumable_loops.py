@@ -19,7 +19,7 @@ already trained on; neither restores the random generators. These loops:
   training stream does not depend on when (or whether) validation runs.
 
 ``AtomicCheckpointHook`` moves the state into and out of checkpoints. The
-tools' runner (:class:`mmvitreg.apis.WorkDirSafeRunner`) builds these loops
+tools' runner (:class:`mmvitreg.cli.WorkDirSafeRunner`) builds these loops
 in place of mmengine's two default ones.
 """
 import logging

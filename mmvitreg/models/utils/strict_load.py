@@ -8,7 +8,7 @@ def load_weights_strict(model: nn.Module, filename: str,
     """Load ``filename`` into ``model`` and fail on any key mismatch.
 
     The model-level counterpart of
-    :func:`mmvitreg.apis.checkpoint_check.load_checkpoint_strict` (which
+    :func:`mmvitreg.cli.checkpoint_check.load_checkpoint_strict` (which
     needs a ``Runner``): the same mmengine loader (the safe one that
     ``import mmvitreg`` registers; ``module.`` prefixes stripped) with
     ``strict=True``, and the same error class.
@@ -26,7 +26,7 @@ def load_weights_strict(model: nn.Module, filename: str,
         CheckpointMismatchError: Missing/unexpected keys, shape mismatches
             or no state dict, naming the file, the config and the keys.
     """
-    from mmvitreg.apis.checkpoint_check import CheckpointMismatchError
+    from mmvitreg.cli.checkpoint_check import CheckpointMismatchError
     try:
         return load_checkpoint(model, filename, map_location='cpu',
                                strict=True)

@@ -1,4 +1,13 @@
-"""Library side of ``tools/train.py`` and ``tools/test.py``.
+"""The command-line tools' library: what ``tools/train.py``,
+``tools/test.py``, ``tools/check_dataset.py`` and the analysis tools do
+besides parsing arguments (not OpenMMLab's inference ``apis``).
+
+- ``config_args``: load a config with ``--cfg-options``, the task's scope;
+- ``preflight``: data roots and ann files checked before the Runner starts;
+- ``runner``: ``WorkDirSafeRunner`` (resumable loops, checked resume);
+- ``resume_checkpoint``: the newest readable checkpoint for ``--resume``;
+- ``checkpoint_check``: strict checkpoint loading, ``CheckpointMismatchError``;
+- ``distributed``: the gloo process group for CPU runs of ``dist_train.sh``.
 
 Kept out of ``mmvitreg/__init__`` so that importing the package for
 registration stays cheap; tools import it explicitly.
