@@ -16,14 +16,12 @@ scenes (the sampler wraps around), checkpoint every 3, killed after 5.
 """
 import os.path as osp
 
-import numpy as np
 import pytest
 import torch
 
 from kill_runs import (assert_ok, assert_sigkilled, digits_options,
                        kill_config, load, read_last_checkpoint, train)
-from mmvitreg.token_labels.shard_format import merge_index, read_manifests
-from mmvitreg.token_labels.shard_writer import ShardWriter
+from random_token_labels import random_token_label_store
 
 DIVERSE = 'configs/demo/vit_tiny_digits_diverse.py'
 TOKEN_LABELING = 'configs/demo/vit_tiny_digits_token_labeling.py'
@@ -38,22 +36,6 @@ ITER_RUN = ['train_cfg.max_iters=8', 'train_cfg.val_interval=8',
             'default_hooks.checkpoint.max_keep_ckpts=1']
 
 
-def _token_label_store(digits_root: str, out: str, count: int) -> str:
-    """Random top-2 4x4 label maps for the first ``count`` train images
-    (the store format the annotator writes)."""
-    with open(osp.join(digits_root, 'imagenet/meta/train.txt')) as f:
-        keys = [line.split()[0] for line in f][:count]
-    rng = np.random.default_rng(0)
-    writer = ShardWriter(out, topk=2, num_classes=10, shard_size=64)
-    for key in keys:
-        idx = np.stack([rng.permutation(10)[:2] for _ in range(16)], -1)
-        writer.add(key, rng.normal(size=(2, 4, 4)).astype(np.float16),
-                   idx.reshape(2, 4, 4).astype(np.int16))
-    writer.close()
-    merge_index(out, read_manifests(out))
-    return out
-
-
 def _case(name, digits_root, tmp_path_factory):
     """(config, options without the worker count, final checkpoint)."""
     if name == 'seg':
@@ -62,7 +44,7 @@ def _case(name, digits_root, tmp_path_factory):
     config = DIVERSE
     if name == 'token_labeling':
         config = TOKEN_LABELING
-        store = _token_label_store(
+        store = random_token_label_store(
             digits_root, str(tmp_path_factory.mktemp('store') / 's'), 48)
         opts.append(
             f'train_dataloader.dataset.pipeline.1.store_root={store}')

@@ -25,11 +25,10 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.runner.amp import autocast
 from mmpretrain.registry import MODELS
+from random_token_labels import random_token_label_store
 from tool_runner import ROOT
 
 from mmvitreg.models.utils import model_config
-from mmvitreg.token_labels import merge_index, read_manifests
-from mmvitreg.token_labels.shard_writer import ShardWriter
 
 CONFIGS = ('vit_tiny_digits', 'vit_tiny_digits_diverse',
            'vit_tiny_digits_token_labeling', 'deit3_tiny_digits')
@@ -56,21 +55,6 @@ class CpuBf16OptimWrapper(OptimWrapper):
             yield
 
 
-def _token_label_store(digits_root: str, out: str) -> str:
-    """Random top-2 4x4 label maps for the first ``BATCH`` train images."""
-    with open(osp.join(digits_root, 'imagenet/meta/train.txt')) as f:
-        keys = [line.split()[0] for line in f][:BATCH]
-    rng = np.random.default_rng(0)
-    writer = ShardWriter(out, topk=2, num_classes=10, shard_size=64)
-    for key in keys:
-        idx = np.stack([rng.permutation(10)[:2] for _ in range(16)], -1)
-        writer.add(key, rng.normal(size=(2, 4, 4)).astype(np.float16),
-                   idx.reshape(2, 4, 4).astype(np.int16))
-    writer.close()
-    merge_index(out, read_manifests(out))
-    return out
-
-
 def _setup(name: str, digits_root: str, tmp_path):
     """(model, optim_wrapper config, one training batch) of a demo."""
     cfg = Config.fromfile(osp.join(ROOT, 'configs/demo', name + '.py'))
@@ -80,7 +64,8 @@ def _setup(name: str, digits_root: str, tmp_path):
     loader.dataset.update(data_root=osp.join(digits_root, 'imagenet'),
                           indices=BATCH)
     if 'token_labeling' in name:
-        store = _token_label_store(digits_root, str(tmp_path / 'store'))
+        store = random_token_label_store(digits_root, str(tmp_path / 'store'),
+                                         BATCH)
         loader.dataset.pipeline[1].store_root = store
     batch = next(iter(Runner.build_dataloader(loader, seed=0)))
     # stochastic depth off: under autocast DropPath draws its keep mask in
