@@ -21,8 +21,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
 from mmengine.config import DictAction  # noqa: E402
 
-from mmvitreg.cli import (build_runner, check_data_paths,  # noqa: E402
-                           init_cpu_process_group,
+from mmvitreg.cli import (build_runner, check_class_count,  # noqa: E402
+                           check_data_paths, init_cpu_process_group,
                            load_config, task_of)
 from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
 
@@ -89,6 +89,7 @@ def main(argv=None) -> None:
     cfg = merge_args(cfg, args)
     # Fail on missing data before the Runner creates or writes the work dir.
     check_data_paths(cfg, train=True)
+    check_class_count(cfg)
     init_cpu_process_group(cfg, args.launcher)
     runner = build_runner(cfg)
     runner.train()

@@ -3,7 +3,8 @@
 besides parsing arguments (not OpenMMLab's inference ``apis``).
 
 - ``config_args``: load a config with ``--cfg-options``, the task's scope;
-- ``preflight``: data roots and ann files checked before the Runner starts;
+- ``preflight``: data roots, ann files and the class-folder count checked
+  before the Runner starts;
 - ``runner``: ``WorkDirSafeRunner`` (resumable loops, checked resume);
 - ``resume_checkpoint``: the newest readable checkpoint for ``--resume``;
 - ``checkpoint_check``: strict checkpoint loading, ``CheckpointMismatchError``;
@@ -15,7 +16,7 @@ registration stays cheap; tools import it explicitly.
 from .checkpoint_check import CheckpointMismatchError, load_checkpoint_strict
 from .config_args import load_config, task_of
 from .distributed import init_cpu_process_group
-from .preflight import check_data_paths
+from .preflight import check_class_count, check_data_paths
 from .resume_checkpoint import (CheckpointReadError,
                                 find_resumable_checkpoint)
 from .runner import WorkDirSafeRunner, build_runner
@@ -23,6 +24,7 @@ from .runner import WorkDirSafeRunner, build_runner
 __all__ = [
     'CheckpointMismatchError', 'load_checkpoint_strict', 'load_config',
     'task_of', 'init_cpu_process_group', 'check_data_paths',
+    'check_class_count',
     'WorkDirSafeRunner', 'build_runner', 'CheckpointReadError',
     'find_resumable_checkpoint'
 ]

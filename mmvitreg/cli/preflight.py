@@ -6,8 +6,9 @@ data root then surfaces as a bare listing error deep in a dataset class.
 :func:`check_data_paths` walks the dataloader configs first and raises one
 ``FileNotFoundError`` naming the config key and the path.
 """
+import os
 import os.path as osp
-from typing import Iterator, Tuple
+from typing import Iterator, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -67,3 +68,37 @@ def check_data_paths(cfg: Config, train: bool = True) -> None:
                     sub_key = f'{key}.data_prefix' + (f'.{name}'
                                                       if name else '')
                     _check(_join(root, sub), sub_key, 'data folder')
+
+
+def _class_folders(folder: str) -> Optional[int]:
+    """Number of sub-folders of ``folder`` (None: not a folder, or flat)."""
+    if not osp.isdir(folder):
+        return None
+    count = sum(1 for entry in os.scandir(folder) if entry.is_dir())
+    return count or None
+
+
+def check_class_count(cfg: Config) -> None:
+    """Raise ``ValueError`` when a classification training folder has a
+    number of class sub-folders other than ``model.head.num_classes``
+    (a silently wrong head otherwise: extra classes share logits, missing
+    ones never train). Flat folders and configs without a head's
+    ``num_classes`` (segmentation) are skipped."""
+    head = (cfg.get('model') or {}).get('head') or {}
+    num_classes = head.get('num_classes') if isinstance(head, dict) else None
+    loader = cfg.get('train_dataloader') or {}
+    if not num_classes or 'dataset' not in loader:
+        return
+    for key, ds in _leaf_datasets(loader['dataset'],
+                                  'train_dataloader.dataset'):
+        prefix = ds.get('data_prefix') or ''
+        if isinstance(prefix, dict):
+            prefix = prefix.get('img_path', '')
+        folder = _join(ds.get('data_root') or '', prefix)
+        found = _class_folders(folder)
+        if found is not None and found != num_classes:
+            raise ValueError(
+                f'{key}: {folder!r} has {found} class folders but '
+                f'model.head.num_classes is {num_classes}; set '
+                f'--cfg-options model.head.num_classes={found} (and the '
+                'data_preprocessor\'s num_classes) or fix the folder')

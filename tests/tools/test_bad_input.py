@@ -62,6 +62,17 @@ def test_empty_class_folder(finished_run, tiny_digits_root):
         work_dir, 'n00000007')
 
 
+def test_class_folders_other_than_num_classes(finished_run, digits_root):
+    work_dir, _, opts = finished_run
+    folder = osp.join(digits_root, 'imagenet', 'train')
+    assert len(os.listdir(folder)) == 10  # the digits' class folders
+    fails_cleanly(
+        ['tools/train.py', CLS_CONFIG, '--work-dir', work_dir, '--cfg-options',
+         *opts, 'model.head.num_classes=7'],
+        work_dir, 'has 10 class folders but model.head.num_classes is 7',
+        folder)
+
+
 def test_unreadable_image(finished_run, tiny_digits_root):
     work_dir, _, opts = finished_run
     root = osp.join(tiny_digits_root, 'imagenet')
