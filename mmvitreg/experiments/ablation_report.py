@@ -116,13 +116,17 @@ def plot(records: Sequence[dict], table: Dict[str, dict],
     paths = [osp.join(out_dir, 'similarity_curves.png'),
              osp.join(out_dir, 'top1_miou.png')]
     fig, ax = plt.subplots(figsize=(8, 5))
-    for name in table:
+    colours = plt.get_cmap('tab20').colors  # one colour per row (<= 20)
+    for i, name in enumerate(table):
         curves = np.array([r['patch_sim'] for r in records
                            if r['row'] == name])
         x = np.arange(1, curves.shape[1] + 1)
         mean, sd = curves.mean(0), curves.std(0, ddof=min(1, len(curves) - 1))
-        ax.plot(x, mean, marker='o', label=f'{name} (n={len(curves)})')
-        ax.fill_between(x, mean - sd, mean + sd, alpha=0.15)
+        colour = colours[(2 * i) % 20 + (2 * i) // 20]
+        ax.plot(x, mean, marker='o', color=colour,
+                linestyle='-' if i < 10 else '--',
+                label=f'{name} (n={len(curves)})')
+        ax.fill_between(x, mean - sd, mean + sd, color=colour, alpha=0.1)
     ax.set(xlabel='block', ylabel='mean patch cosine similarity',
            title='Per-layer patch similarity (mean ± sd over seeds)')
     ax.legend(fontsize=7)
