@@ -34,7 +34,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmvitreg.experiments import tool_runs  # noqa: E402
 from mmvitreg.experiments.ablation import (Schedule, check_rows,  # noqa: E402
-                                           run_ablation, run_dir)
+                                           run_ablation, run_dir, transfer)
 from mmvitreg.experiments.ablation_report import plot, summary  # noqa: E402
 
 ROWS = ('baseline', 'patch_mixing', 'diverse', 'token_labeling', 'deit3')
@@ -52,11 +52,9 @@ def fmt(value: Optional[float]) -> str:
 def cityscapes(record: dict, work_dir: str, schedule: Schedule) -> None:
     """The baseline's transfer to the Cityscapes-layout scenes (opt-in)."""
     wd = run_dir(work_dir, record['row'], record['seed'])
-    options = schedule.transfer_options() + [
-        'model.backbone.init_cfg.checkpoint=' +
-        osp.join(work_dir, record['checkpoint'])]
-    _, seg = tool_runs.train_and_test(CITYSCAPES, osp.join(wd, 'cityscapes'),
-                                      options, tool_runs.single_thread_env())
+    seg = transfer(CITYSCAPES, osp.join(work_dir, record['checkpoint']),
+                   osp.join(wd, 'cityscapes'), schedule, record['seed'],
+                   tool_runs.single_thread_env(), quiet=False)
     record['cityscapes_miou'] = seg.get('mIoU')
 
 

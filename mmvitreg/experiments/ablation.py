@@ -183,6 +183,17 @@ class Annotators:
             return store, top1
 
 
+def transfer(config: str, checkpoint: str, work_dir: str,
+             schedule: Schedule, seed: int, env: dict,
+             quiet: bool = True) -> dict:
+    """Fine-tune the UperNet ``config`` from the pretrained ``checkpoint``
+    and test it; returns the test metrics (``mIoU``, ...)."""
+    options = schedule.transfer_options() + [
+        f'randomness.seed={seed}',
+        f'model.backbone.init_cfg.checkpoint={checkpoint}']
+    return tool_runs.train_and_test(config, work_dir, options, env, quiet)[1]
+
+
 def run_one(row: AblationRow, seed: int, work_dir: str, schedule: Schedule,
             annotators: Annotators, env: dict) -> dict:
     """Pretrain, test, measure and (if the row transfers) fine-tune one
@@ -205,10 +216,8 @@ def run_one(row: AblationRow, seed: int, work_dir: str, schedule: Schedule,
         options=row.options, env=env, quiet=True)
     record['patch_sim'] = curves[row.name]
     if row.transfer:
-        seg_options = schedule.transfer_options() + [
-            seed_option, f'model.backbone.init_cfg.checkpoint={ckpt}']
-        _, seg = tool_runs.train_and_test(row.transfer, osp.join(wd, 'ade'),
-                                          seg_options, env, quiet=True)
+        seg = transfer(row.transfer, ckpt, osp.join(wd, 'ade'), schedule,
+                       seed, env)
         record.update(transfer_config=row.transfer, ade_miou=seg.get('mIoU'))
     record['seconds'] = round(time.time() - start, 1)
     with open(osp.join(wd, 'result.json'), 'w') as f:

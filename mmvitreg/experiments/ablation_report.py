@@ -13,10 +13,9 @@ from .ablation import ROWS, Schedule
 from .stats import paired_difference, summarise
 from .tool_runs import ROOT
 
-# (record key, column title, scale) of the metrics the table summarises
-METRICS = (('top1', 'top-1', 1.0), ('top5', 'top-5', 1.0),
-           ('sim_last', 'last-layer patch sim', 1.0),
-           ('ade_miou', 'ADE mIoU', 1.0))
+# (record key, column title) of the metrics the table summarises
+METRICS = (('top1', 'top-1'), ('top5', 'top-5'),
+           ('sim_last', 'last-layer patch sim'), ('ade_miou', 'ADE mIoU'))
 
 
 def git_commit() -> str:
@@ -48,7 +47,7 @@ def summary(records: Sequence[dict]) -> Dict[str, dict]:
     for name in rows:
         control = ROWS[name].control
         entry = dict(control=control, note=ROWS[name].note, metrics={})
-        for key, _, _ in METRICS:
+        for key, _ in METRICS:
             values = by_seed(records, name, key)
             if not values:
                 continue
@@ -85,14 +84,14 @@ def markdown(table: Dict[str, dict], seeds: Sequence[int],
              schedule: Schedule) -> str:
     """Table: per metric ``mean ± sd`` and, below, ``Δ vs control [95%]``."""
     head = ['row', 'control', 'seeds']
-    for _, title, _ in METRICS:
+    for _, title in METRICS:
         head += [title, f'Δ {title}']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for name, entry in table.items():
         m = entry['metrics']
         n = max((v['n'] for v in m.values()), default=0)
         cells = [name, entry['control'] or '-', str(n)]
-        for key, _, _ in METRICS:
+        for key, _ in METRICS:
             digits = 3 if key == 'sim_last' else 2
             cells += [cell(m.get(key), digits), diff_cell(m.get(key), digits)]
         lines.append('| ' + ' | '.join(cells) + ' |')
