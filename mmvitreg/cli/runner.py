@@ -1,5 +1,5 @@
-"""The Runner the tools build: mmengine's, minus one overwrite, plus
-kill-safe resuming.
+"""The Runners the tools build: mmengine's ``Runner`` and
+``FlexibleRunner`` (FSDP), minus one overwrite, plus kill-safe resuming.
 
 mmengine's ``Runner`` dumps the config to ``<work_dir>/<config name>.py`` at
 the end of ``__init__``, replacing the dump of any earlier run in the same
@@ -13,14 +13,19 @@ It also builds mmvitreg's resumable train loops in place of mmengine's two
 default ones (bit-exact mid-epoch resume,
 :mod:`mmvitreg.engine.runner.resumable_loops`), and resumes from the newest
 *readable* checkpoint (:mod:`.resume_checkpoint`).
+
+A config with ``runner_type = 'FlexibleRunner'`` (the FSDP configs) gets
+:class:`WorkDirSafeFlexibleRunner`, mmengine's ``FlexibleRunner`` with the
+same three changes; any other ``runner_type`` is built as named.
 """
 import copy
 import os.path as osp
 from typing import Union
 
 from mmengine.config import Config
+from mmengine.dist import master_only
 from mmengine.registry import RUNNERS
-from mmengine.runner import BaseLoop, Runner
+from mmengine.runner import BaseLoop, FlexibleRunner, Runner
 
 from .resume_checkpoint import find_resumable_checkpoint, require_readable
 
@@ -31,11 +36,10 @@ RESUMABLE_LOOPS = {
 }
 
 
-@RUNNERS.register_module()
-class WorkDirSafeRunner(Runner):
-    """``mmengine.runner.Runner`` that keeps each run's config in its log
-    dir."""
+class _SafeRunnerMixin:
+    """Config dump in the log dir, resumable loops, checked resume."""
 
+    @master_only
     def dump_config(self) -> None:
         name = (osp.basename(self.cfg.filename)
                 if self.cfg.filename else f'{self.timestamp}.py')
@@ -52,18 +56,6 @@ class WorkDirSafeRunner(Runner):
                                 if by_epoch else 'IterBasedTrainLoop')
             loop['type'] = RESUMABLE_LOOPS.get(loop['type'], loop['type'])
         return super().build_train_loop(loop)
-
-    def build_optim_wrapper(self, optim_wrapper):
-        """mmengine's, with plain-dict param groups: mmengine's
-        constructor leaves ``ConfigDict`` groups, which TorchDynamo cannot
-        trace, so ``cfg.compile`` (which compiles ``train_step``, optimizer
-        step included) would fail on torch 2.14."""
-        wrapper = super().build_optim_wrapper(optim_wrapper)
-        wrappers = getattr(wrapper, 'optim_wrappers', {'': wrapper})
-        for each in wrappers.values():
-            groups = each.optimizer.param_groups
-            groups[:] = [dict(group) for group in groups]
-        return wrapper
 
     def load_or_resume(self) -> None:
         """mmengine's, except that resuming checks the file first: an
@@ -88,9 +80,43 @@ class WorkDirSafeRunner(Runner):
         self._has_loaded = True
 
 
-def build_runner(cfg: Config) -> Runner:
-    """``runner_type`` from the config if set (e.g. ``FlexibleRunner`` for
-    FSDP/DeepSpeed), else :class:`WorkDirSafeRunner`."""
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return WorkDirSafeRunner.from_cfg(cfg)
+@RUNNERS.register_module()
+class WorkDirSafeRunner(_SafeRunnerMixin, Runner):
+    """``mmengine.runner.Runner`` that keeps each run's config in its log
+    dir, with resumable loops and checked resume (module doc)."""
+
+    def build_optim_wrapper(self, optim_wrapper):
+        """mmengine's, with plain-dict param groups: mmengine's
+        constructor leaves ``ConfigDict`` groups, which TorchDynamo cannot
+        trace, so ``cfg.compile`` (which compiles ``train_step``, optimizer
+        step included) would fail on torch 2.14."""
+        wrapper = super().build_optim_wrapper(optim_wrapper)
+        wrappers = getattr(wrapper, 'optim_wrappers', {'': wrapper})
+        for each in wrappers.values():
+            groups = each.optimizer.param_groups
+            groups[:] = [dict(group) for group in groups]
+        return wrapper
+
+
+@RUNNERS.register_module()
+class WorkDirSafeFlexibleRunner(_SafeRunnerMixin, FlexibleRunner):
+    """``mmengine.runner.FlexibleRunner`` (strategies: FSDP, DeepSpeed)
+    with the config dump, resumable loops and checked resume of
+    :class:`WorkDirSafeRunner`."""
+
+
+#: ``runner_type`` -> the runner the tools build for it
+SAFE_RUNNERS = {
+    'Runner': WorkDirSafeRunner,
+    'FlexibleRunner': WorkDirSafeFlexibleRunner,
+}
+
+
+def build_runner(cfg: Config):
+    """:class:`WorkDirSafeRunner`, or :class:`WorkDirSafeFlexibleRunner`
+    for ``runner_type='FlexibleRunner'``; any other ``runner_type`` is
+    built from the registry as named."""
+    runner_type = cfg.get('runner_type', 'Runner')
+    if runner_type in SAFE_RUNNERS:
+        return SAFE_RUNNERS[runner_type].from_cfg(cfg)
+    return RUNNERS.build(cfg)

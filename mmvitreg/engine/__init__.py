@@ -1,3 +1,3 @@
-"""Training-loop extensions (hooks, optimizer-wrapper constructors,
-resumable train loops)."""
-from . import hooks, optimizers, runner  # noqa: F401
+"""Training-loop extensions (hooks, optimizers and optimizer-wrapper
+constructors, resumable train loops, the FSDP strategy)."""
+from . import hooks, optimizers, runner, strategies  # noqa: F401
