@@ -102,7 +102,23 @@ class WorkDirSafeRunner(_SafeRunnerMixin, Runner):
 class WorkDirSafeFlexibleRunner(_SafeRunnerMixin, FlexibleRunner):
     """``mmengine.runner.FlexibleRunner`` (strategies: FSDP, DeepSpeed)
     with the config dump, resumable loops and checked resume of
-    :class:`WorkDirSafeRunner`."""
+    :class:`WorkDirSafeRunner`; refuses mmengine's ``EMAHook`` under FSDP
+    (it would average and save one rank's slices: ``ShardedEMAHook``)."""
+
+    def train(self):
+        from mmengine._strategy import FSDPStrategy
+        from mmengine.hooks import EMAHook
+
+        from mmvitreg.engine.hooks import ShardedEMAHook
+        if isinstance(self.strategy, FSDPStrategy) and any(
+                isinstance(hook, EMAHook)
+                and not isinstance(hook, ShardedEMAHook)
+                for hook in self.hooks):
+            raise ValueError(
+                "custom_hooks: type='EMAHook' under FSDP would keep and save "
+                "the EMA of one rank's parameter slices; use "
+                "type='ShardedEMAHook' (same arguments).")
+        return super().train()
 
 
 #: ``runner_type`` -> the runner the tools build for it

@@ -13,6 +13,8 @@
 # Launch as any multi-process run: tools/dist_train.sh CONFIG GPUS (torchrun)
 # or tools/slurm_train.sh; --amp gives mmengine's AmpOptimWrapper with
 # FSDP's sharded gradient scaler.
+# (mmengine looks the policy up in its root FUNCTIONS registry and warns
+# once that mmpretrain/mmseg have none: expected.)
 runner_type = 'FlexibleRunner'
 strategy = dict(
     type='RecipeFSDPStrategy',

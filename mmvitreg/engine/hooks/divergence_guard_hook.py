@@ -27,7 +27,9 @@ raises once more than ``max_skips`` steps were skipped. Independently of the
 action, a checkpoint whose weights hold NaN/inf is never written
 (``before_save_checkpoint`` raises, naming the tensors). The gradient norm
 is logged as ``grad_norm`` each logging interval (unless ``clip_grad``
-already logs it), and the skip count as ``skipped_steps``.
+already logs it), and the skip count as ``skipped_steps``. Under FSDP
+each rank holds slices of the gradients: the norm is then the square root
+of the squared local norms summed over the ranks (the whole gradient's).
 """
 from typing import Dict, List, Optional
 
@@ -77,6 +79,7 @@ class DivergenceGuardHook(Hook):
         self._bad_terms: Dict[str, float] = {}
         self._grad_norm: Optional[float] = None
         self._step_skipped = False
+        self._sharded = False
         self._handles: List = []
 
     # -- torch hooks -------------------------------------------------------
@@ -97,6 +100,10 @@ class DivergenceGuardHook(Hook):
                  for p in group['params'] if p.grad is not None]
         norm = (torch.nn.utils.get_total_norm(grads) if grads
                 else torch.zeros(()))
+        if self._sharded and get_world_size() > 1:  # slices -> whole
+            squares = norm.pow(2).reshape(1)
+            all_reduce(squares, op='sum')
+            norm = squares.sqrt()[0]
         bad = torch.tensor(float(bool(self._bad_terms)
                                  or not is_finite(norm)), device=norm.device)
         if get_world_size() > 1:  # every rank skips, or none does
@@ -110,6 +117,8 @@ class DivergenceGuardHook(Hook):
 
     # -- mmengine hook points ----------------------------------------------
     def before_train(self, runner) -> None:
+        from torch.distributed.fsdp import FullyShardedDataParallel
+        self._sharded = isinstance(runner.model, FullyShardedDataParallel)
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         self._handles.append(model.register_forward_hook(
