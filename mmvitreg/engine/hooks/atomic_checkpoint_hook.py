@@ -13,6 +13,12 @@ any instant leaves a complete checkpoint that ``last_checkpoint`` names:
 2. ``last_checkpoint`` is rewritten the same way (temp file, rename);
 3. only then are checkpoints beyond ``max_keep_ckpts`` deleted.
 
+The best checkpoint (``save_best``) gets the same treatment: mmengine
+deletes the previous ``best_*`` file and then writes the new one in place,
+so a kill in between leaves no best checkpoint at all; here the new one is
+written to a temporary file and renamed, and the previous one is deleted
+after that.
+
 It also stores the train loop's resume state (position in the epoch, RNG
 states; :mod:`mmvitreg.engine.runner.resumable_loops`) in every checkpoint
 under ``resume_state`` and hands it back to the loop on resume, so a run
@@ -24,6 +30,7 @@ mmseg scopes); the suite's runtimes set it as ``default_hooks.checkpoint``.
 """
 import os
 import os.path as osp
+import shutil
 from typing import Optional
 
 from mmengine.dist import is_main_process
@@ -119,6 +126,41 @@ class AtomicCheckpointHook(CheckpointHook):
         for old in expired:
             path = osp.join(self.out_dir, self.filename_tmpl.format(old))
             if osp.isfile(path):
+                os.remove(path)
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        """mmengine's, with the new best written atomically and the
+        previous best deleted only once the new one exists."""
+        if not self.save_best or not self._is_local():
+            return super()._save_best_checkpoint(runner, metrics)
+        backend, superseded = self.file_backend, []
+        save = runner.save_checkpoint
+
+        def save_atomically(out_dir, filename, *args, **kwargs):
+            tmp = TMP_PREFIX + filename + TMP_SUFFIX
+            save(out_dir, tmp, *args, **kwargs)
+            if is_main_process():
+                replace_durably(osp.join(out_dir, tmp),
+                                osp.join(out_dir, filename))
+
+        # mmengine's method calls these two: defer its deletions, make its
+        # write atomic (instance attributes, removed again below)
+        runner.save_checkpoint = save_atomically
+        backend.remove = backend.rmtree = superseded.append
+        try:
+            super()._save_best_checkpoint(runner, metrics)
+        finally:
+            del runner.save_checkpoint, backend.remove, backend.rmtree
+        current = {self.best_ckpt_path,
+                   *getattr(self, 'best_ckpt_path_dict', {}).values()}
+        if not is_main_process():
+            return
+        for path in superseded:
+            if path in current:
+                continue
+            if osp.isdir(path):
+                shutil.rmtree(path)
+            elif osp.isfile(path):
                 os.remove(path)
 
     def _keep(self, runner, step) -> list:
