@@ -53,3 +53,21 @@ def snapshot(work_dir: str) -> Dict[str, bytes]:
             with open(path, 'rb') as f:
                 files[osp.relpath(path, work_dir)] = f.read()
     return files
+
+
+def seg_dataset(config: str, root: str, loader: str):
+    """The mmseg dataset of ``config``'s ``loader`` on the digits tree
+    ``root``, read from the training split (whose files tests may edit)."""
+    import copy
+
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+    layout = 'cityscapes' if 'cityscapes' in config else 'ade'
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    cfg.merge_from_dict(dict(o.split('=', 1)
+                             for o in data_options(root, layout)))
+    init_default_scope('mmseg')
+    ds_cfg = copy.deepcopy(cfg[loader].dataset)
+    ds_cfg.data_prefix = cfg.train_dataloader.dataset.data_prefix
+    return DATASETS.build(ds_cfg)

@@ -3,22 +3,27 @@
 * :mod:`.mmcv_ops`: ``mmcv.ops`` stand-in on mmcv-lite (no-op with full mmcv).
 * :mod:`.checkpoint_loading`: torch ``weights_only`` loading with an
   allow-list of what mmengine checkpoints contain.
+* :mod:`.sample_errors`: an exception leaving a dataset pipeline names the
+  sample's files.
 """
 from .checkpoint_loading import (TRUST_ENV_VAR, UntrustedCheckpointError,
                                  install_safe_checkpoint_loader,
                                  safe_torch_load)
 from .mmcv_ops import CompiledOpUnavailableError, has_compiled_ops
 from .mmcv_ops import install as install_mmcv_ops
+from .sample_errors import install as install_sample_errors
 
 
 def install_compat() -> None:
     """Install every compatibility shim. Idempotent."""
     install_mmcv_ops()
     install_safe_checkpoint_loader()
+    install_sample_errors()
 
 
 __all__ = [
     'install_compat', 'install_mmcv_ops', 'install_safe_checkpoint_loader',
+    'install_sample_errors',
     'safe_torch_load', 'has_compiled_ops', 'CompiledOpUnavailableError',
     'UntrustedCheckpointError', 'TRUST_ENV_VAR'
 ]

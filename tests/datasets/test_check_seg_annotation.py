@@ -13,21 +13,14 @@ from PIL import Image
 
 from mmvitreg.datasets.transforms import BadAnnotationError
 from tool_runner import (ADE_CONFIG, CITYSCAPES_CONFIG, ROOT, data_options,
-                         run_tool)
+                         run_tool, seg_dataset)
 
 LAYOUTS = {ADE_CONFIG: ('ade', 'ADEChallengeData2016/annotations/training'),
            CITYSCAPES_CONFIG: ('cityscapes', 'gtFine/train')}
 
 
 def _dataset(config, root, loader):
-    from mmseg.registry import DATASETS
-    cfg = Config.fromfile(osp.join(ROOT, config))
-    cfg.merge_from_dict(dict(o.split('=', 1) for o in
-                             data_options(root, LAYOUTS[config][0])))
-    init_default_scope('mmseg')
-    ds_cfg = copy.deepcopy(cfg[loader].dataset)
-    ds_cfg.data_prefix = cfg.train_dataloader.dataset.data_prefix
-    return DATASETS.build(ds_cfg)
+    return seg_dataset(config, root, loader)
 
 
 def _first_annotation(root, config):

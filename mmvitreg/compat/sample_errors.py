@@ -1,0 +1,50 @@
+"""Pipeline errors that name the sample's files.
+
+A transform that fails on one sample raises from deep inside mmcv or mmseg,
+often without the file: a corrupt annotation PNG, for instance, makes
+mmseg 1.2.2's ``LoadAnnotations`` fail with ``'NoneType' object has no
+attribute 'squeeze'`` (cv2 backend) or PIL's ``cannot identify image file
+<_io.BytesIO ...>``, in a loader worker, hours into a run.
+
+:func:`install` wraps mmengine's ``Compose.__call__`` (the pipeline of every
+mmengine/mmpretrain/mmseg dataset: training, validation, test) so that an
+exception leaving a pipeline carries a note (PEP 678, shown in the
+traceback, also across loader workers) naming every ``*_path`` of the
+sample (``img_path``, ``seg_map_path``, ...). The exception itself (type,
+message) is unchanged, so code that catches it behaves as before.
+"""
+from typing import Any, Dict
+
+NOTE_PREFIX = 'mmvitreg: the pipeline failed on the sample with '
+
+
+def sample_files(data: Any) -> str:
+    """``'img_path=..., seg_map_path=...'`` for a pipeline's input dict."""
+    if not isinstance(data, dict):
+        return ''
+    paths: Dict[str, Any] = {
+        key: value for key, value in data.items()
+        if key.endswith('_path') and isinstance(value, str)}
+    return ', '.join(f'{key}={value}' for key, value in paths.items())
+
+
+def install() -> None:
+    """Wrap ``mmengine.dataset.Compose.__call__`` once (idempotent)."""
+    from mmengine.dataset import Compose
+    if getattr(Compose.__call__, '_names_sample_files', False):
+        return
+    original = Compose.__call__
+
+    def __call__(self, data):
+        files = sample_files(data)  # before transforms rewrite the dict
+        try:
+            return original(self, data)
+        except Exception as error:
+            notes = getattr(error, '__notes__', [])
+            if files and not any(n.startswith(NOTE_PREFIX) for n in notes):
+                error.add_note(NOTE_PREFIX + files)
+            raise
+
+    __call__._names_sample_files = True
+    __call__.__doc__ = original.__doc__
+    Compose.__call__ = __call__
