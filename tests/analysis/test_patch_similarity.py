@@ -358,3 +358,20 @@ def test_cli_wrong_checkpoint_fails_naming_the_file(tmp_path):
     assert 'head.fc.weight' in proc.stderr
     assert 'head.classifier.weight' in proc.stderr
     assert not osp.exists(out / 'patch_similarity.csv')
+
+
+def test_cli_diverged_checkpoint_fails_naming_the_tensor(tmp_path):
+    """The same rule as tools/test.py: NaN weights are refused, not
+    measured (a NaN model gives NaN similarities, or none at all)."""
+    config, _ = write_tiny_project(tmp_path)
+    state = build_classifier(0).state_dict()
+    state['backbone.layers.1.attn.qkv.weight'][0, 0] = float('nan')
+    bad = tmp_path / 'diverged.pth'
+    torch.save({'state_dict': state, 'meta': {}}, bad)
+    out = tmp_path / 'out'
+    proc = run_cli(config, bad, '--out', out, '--num-images', 2)
+    assert proc.returncode != 0
+    assert str(bad) in proc.stderr
+    assert 'NaN/inf values in 1 of' in proc.stderr
+    assert 'backbone.layers.1.attn.qkv.weight' in proc.stderr
+    assert not osp.exists(out / 'patch_similarity.csv')

@@ -29,6 +29,7 @@ from mmvitreg.analysis.checkpoint_similarity import (checkpoint_similarity,
 from mmvitreg.analysis.similarity_report import (format_table, write_csv,
                                                  write_json, write_plot)
 from mmvitreg.cli.checkpoint_check import CheckpointMismatchError
+from mmvitreg.engine.finite import NonFiniteError
 
 OUT_NAME = 'patch_similarity'
 __all__ = ['default_labels', 'main', 'parse_args']
@@ -94,7 +95,8 @@ def main(argv=None) -> int:
         results = [(label, measure(config, ckpt, args))
                    for label, config, ckpt in zip(labels, configs,
                                                   checkpoints)]
-    except (CheckpointMismatchError, FileNotFoundError, KeyError) as err:
+    except (CheckpointMismatchError, NonFiniteError, FileNotFoundError,
+            KeyError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
     os.makedirs(args.out, exist_ok=True)

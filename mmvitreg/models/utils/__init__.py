@@ -8,7 +8,8 @@
 - :mod:`.class_targets`: a batch's image-level target (``gt_score`` or
   ``gt_label``);
 - :mod:`.model_config`: a config's model as the ``Runner`` builds it;
-- :mod:`.strict_load`: strict checkpoint loading outside a ``Runner``.
+- :mod:`.strict_load`: strict checkpoint loading (every key and shape, no
+  NaN/inf), its errors; ``cli`` uses them through a ``Runner``.
 """
 from .class_targets import class_targets
 from .diverse_data_preprocessor import DiverseDataPreprocessor
