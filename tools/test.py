@@ -32,7 +32,8 @@ from mmengine.config import ConfigDict, DictAction  # noqa: E402
 
 from mmvitreg.cli import (build_runner, check_data_paths,  # noqa: E402
                            init_cpu_process_group,
-                           load_checkpoint_strict, load_config, task_of)
+                           load_checkpoint_strict, load_config, task_of,
+                           unshard_for_test)
 from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
 from mmvitreg.evaluation import has_cityscapes_classes  # noqa: E402
 
@@ -125,6 +126,9 @@ def main(argv=None) -> dict:
     else:
         _segmentation_args(cfg, args)
     check_data_paths(cfg, train=False)
+    if unshard_for_test(cfg):
+        print('FSDP config: evaluating the full checkpoint unsharded '
+              "(mmengine's Runner)")
     init_cpu_process_group(cfg, args.launcher)
     runner = build_runner(cfg)
     load_checkpoint_strict(runner, args.checkpoint)

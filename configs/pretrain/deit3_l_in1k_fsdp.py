@@ -2,8 +2,8 @@
 # parameters, gradients and LAMB moments sharded over the ranks
 # (configs/_base_/strategies/fsdp.py). Use it where the DDP config does not
 # fit: ViT-L holds 304M parameters, i.e. 1.2 GB weights + 1.2 GB gradients
-# + 2.4 GB LAMB moments per GPU under DDP, /N under FSDP (plus one block
-# gathered at a time).
+# + 2.4 GB LAMB moments per GPU under DDP, /N under FSDP (plus the block or
+# two being gathered).
 # The one change to the recipe's objects: LAMB becomes ``ShardedLamb``, the
 # same update with the gradient norm and each parameter's trust-ratio norms
 # summed over all ranks' shards (mmpretrain's ``Lamb`` would take them on

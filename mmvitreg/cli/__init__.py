@@ -5,7 +5,8 @@ besides parsing arguments (not OpenMMLab's inference ``apis``).
 - ``config_args``: load a config with ``--cfg-options``, the task's scope;
 - ``preflight``: data roots, ann files and the class-folder count checked
   before the Runner starts;
-- ``runner``: ``WorkDirSafeRunner`` (resumable loops, checked resume);
+- ``runner``: ``WorkDirSafeRunner`` / ``WorkDirSafeFlexibleRunner``
+  (resumable loops, checked resume), FSDP configs evaluated unsharded;
 - ``resume_checkpoint``: the newest readable checkpoint for ``--resume``;
 - ``checkpoint_check``: strict checkpoint loading, ``CheckpointMismatchError``;
 - ``distributed``: the gloo process group for CPU runs of ``dist_train.sh``.
@@ -19,12 +20,13 @@ from .distributed import init_cpu_process_group
 from .preflight import check_class_count, check_data_paths
 from .resume_checkpoint import (CheckpointReadError,
                                 find_resumable_checkpoint)
-from .runner import WorkDirSafeRunner, build_runner
+from .runner import WorkDirSafeRunner, build_runner, unshard_for_test
 
 __all__ = [
     'CheckpointMismatchError', 'load_checkpoint_strict', 'load_config',
     'task_of', 'init_cpu_process_group', 'check_data_paths',
     'check_class_count',
-    'WorkDirSafeRunner', 'build_runner', 'CheckpointReadError',
+    'WorkDirSafeRunner', 'build_runner', 'unshard_for_test',
+    'CheckpointReadError',
     'find_resumable_checkpoint'
 ]

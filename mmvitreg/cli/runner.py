@@ -121,6 +121,21 @@ class WorkDirSafeFlexibleRunner(_SafeRunnerMixin, FlexibleRunner):
         return super().train()
 
 
+def unshard_for_test(cfg: Config) -> bool:
+    """Evaluate an FSDP config with mmengine's ``Runner`` (DDP under a
+    launcher): the suite's FSDP checkpoints are full state dicts, and
+    ``FlexibleRunner`` only shards the model inside ``test()``, after the
+    strict load ``tools/test.py`` does first (and FSDP needs a process
+    group even for one process). Returns whether ``cfg`` was changed."""
+    strategy = cfg.get('strategy') or {}
+    if cfg.get('runner_type') != 'FlexibleRunner' or 'FSDP' not in str(
+            strategy.get('type', '')):
+        return False
+    cfg.pop('runner_type')
+    cfg.pop('strategy')
+    return True
+
+
 #: ``runner_type`` -> the runner the tools build for it
 SAFE_RUNNERS = {
     'Runner': WorkDirSafeRunner,

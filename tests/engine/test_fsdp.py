@@ -9,6 +9,7 @@ and the uninterrupted run, never from the FSDP code.
 
 Three torchrun launches (about 15 s each on 2 cores) shared by the tests.
 """
+import json
 import os
 import os.path as osp
 import re
@@ -159,3 +160,28 @@ def test_shard_local_optimizers_are_refused_naming_the_key(name):
 def test_elementwise_optimizers_pass():
     check_shardable(dict(optimizer=dict(type='AdamW', lr=1e-3)))
     check_shardable(dict(optimizer=dict(type='ShardedLamb', lr=1e-3)))
+
+
+def test_fsdp_checkpoint_evaluates_like_any_other(runs, digits_root):
+    """tools/test.py on the FSDP config (one process, unsharded) and on
+    its DDP config give the same metrics for the FSDP run's checkpoint:
+    one checkpoint format for every stage."""
+    ckpt = osp.join(runs['fsdp']['dir'], 'epoch_2.pth')
+    metrics, outputs = [], []
+    for config in (FSDP_CONFIG, DDP_CONFIG):
+        work_dir = osp.join(runs['fsdp']['dir'], 'test_' + osp.basename(
+            config)[:-3])
+        proc = subprocess.run(
+            [sys.executable, 'tools/test.py', config, ckpt, '--work-dir',
+             work_dir, '--cfg-options', 'test_dataloader.num_workers=0',
+             'test_dataloader.persistent_workers=False',
+             *data_options(digits_root, 'imagenet', val_size=64)],
+            cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        outputs.append(proc.stdout)
+        with open(osp.join(work_dir, 'test_metrics.json')) as f:
+            metrics.append(json.load(f)['metrics'])
+    notice = 'FSDP config: evaluating the full checkpoint unsharded'
+    assert notice in outputs[0] and notice not in outputs[1]
+    assert metrics[0] == metrics[1]
+    assert 'accuracy/top1' in metrics[0]

@@ -7,9 +7,10 @@
 # (mmvitreg/engine/strategies/recipe_fsdp_strategy.py).
 # Checkpoints hold the *full* state dict, gathered to rank 0 on the CPU:
 # same keys and shapes as a DDP run's, so tools/test.py, the similarity
-# tool and the UperNet configs load them unchanged, and --resume works with
-# any number of ranks' worth of memory on rank 0 (ViT-L: 1.2 GB weights,
-# 3.6 GB with LAMB's moments).
+# tool and the UperNet configs load them unchanged. The price: each save
+# gathers the whole state into rank 0's CPU memory, and each rank reads the
+# whole file on --resume (ViT-L: 1.2 GB weights, 3.6 GB with LAMB's
+# moments).
 # Launch as any multi-process run: tools/dist_train.sh CONFIG GPUS (torchrun)
 # or tools/slurm_train.sh; --amp gives mmengine's AmpOptimWrapper with
 # FSDP's sharded gradient scaler.
