@@ -9,6 +9,7 @@ from mmengine.config import Config
 
 from mmvitreg.experiments.ablation import ROWS, Schedule
 from mmvitreg.experiments.stats import paired_difference, summarise
+from config_flatten import flatten
 from tool_runner import ROOT, run_tool
 
 # What each row changes over its control, as resolved config key prefixes
@@ -31,21 +32,6 @@ NAMED_CHANGE = {
     'token_labeling_no_mixtoken': {'model.mix_token'},
     'deit3': {'model.head.loss'},
 }
-
-
-def flatten(value, prefix=''):
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            out.update(flatten(item, f'{prefix}{key}.'))
-        return out
-    if isinstance(value, (list, tuple)) and any(
-            isinstance(v, dict) for v in value):
-        out = {}
-        for i, item in enumerate(value):
-            out.update(flatten(item, f'{prefix}{i}.'))
-        return out
-    return {prefix[:-1]: value}
 
 
 def resolved(name):
