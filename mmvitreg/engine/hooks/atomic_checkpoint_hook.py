@@ -22,8 +22,11 @@ after that.
 It also stores the train loop's resume state (position in the epoch, RNG
 states; :mod:`mmvitreg.engine.runner.resumable_loops`) in every checkpoint
 under ``resume_state`` and hands it back to the loop on resume, so a run
-killed mid-epoch continues bit-exactly. Other backends (object stores,
-whose puts are atomic) keep mmengine's behaviour plus the resume state.
+killed mid-epoch continues bit-exactly. In multi-process runs every rank's
+RNG snapshot is gathered (``rng_per_rank``): ranks seeded differently
+(``randomness.diff_rank_seed=True``) each get their own stream back.
+Other backends (object stores, whose puts are atomic) keep mmengine's
+behaviour plus the resume state.
 
 Registered in mmengine's root ``HOOKS`` (found from the mmpretrain and
 mmseg scopes); the suite's runtimes set it as ``default_hooks.checkpoint``.
@@ -33,7 +36,7 @@ import os.path as osp
 import shutil
 from typing import Optional
 
-from mmengine.dist import is_main_process
+from mmengine.dist import all_gather_object, get_world_size, is_main_process
 from mmengine.fileio import LocalBackend
 from mmengine.hooks import CheckpointHook
 from mmengine.registry import HOOKS
@@ -89,10 +92,14 @@ class AtomicCheckpointHook(CheckpointHook):
     def _is_local(self) -> bool:
         return isinstance(self.file_backend, LocalBackend)
 
+    _rank_rngs = None  # every rank's RNG snapshot for the save under way
+
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         loop = _train_loop(runner)
         if loop is not None and hasattr(loop, 'resume_state'):
             checkpoint['resume_state'] = loop.resume_state()
+            if self._rank_rngs is not None:
+                checkpoint['resume_state']['rng_per_rank'] = self._rank_rngs
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         loop = _train_loop(runner)
@@ -104,6 +111,17 @@ class AtomicCheckpointHook(CheckpointHook):
             loop.load_resume_state(state)
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
+        """Every rank runs this; ``runner.save_checkpoint`` writes on rank
+        0 only, so the ranks' RNG snapshots are gathered here first."""
+        loop = _train_loop(runner)
+        if get_world_size() > 1 and hasattr(loop, 'resume_state'):
+            self._rank_rngs = all_gather_object(loop.resume_state()['rng'])
+        try:
+            self._save_with_step(runner, step, meta)
+        finally:
+            self._rank_rngs = None
+
+    def _save_with_step(self, runner, step, meta) -> None:
         if not self._is_local():
             super()._save_checkpoint_with_step(runner, step, meta)
             return

@@ -28,13 +28,13 @@ from typing import Any, Dict, Iterator, Optional, Sequence
 
 import torch
 from mmengine.dataset import InfiniteSampler
-from mmengine.dist import get_rank
+from mmengine.dist import get_rank, get_world_size
 from mmengine.logging import print_log
 from mmengine.registry import LOOPS
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 
-from .rng_state import get_rng_state, set_rng_state
+from .rng_state import get_rng_state, rank_rng_state, set_rng_state
 from .seeded_loading import SeededSampler, seeded_dataloader
 
 
@@ -76,6 +76,12 @@ class _ResumableMixin:
         """Position and RNG states, as a checkpoint written now needs."""
         rng = self._rng_before_val or get_rng_state()
         return dict(self._position(), rng=rng)
+
+    @staticmethod
+    def _restore_rng(state: Dict[str, Any]) -> None:
+        """This process's RNG snapshot from ``state`` (per rank when the
+        checkpoint has one for each)."""
+        set_rng_state(rank_rng_state(state, get_rank(), get_world_size()))
 
     def load_resume_state(self, state: Dict[str, Any]) -> None:
         """Keep ``state`` (from :meth:`resume_state`) for :meth:`run`."""
@@ -164,7 +170,7 @@ class ResumableEpochBasedTrainLoop(_ResumableMixin, EpochBasedTrainLoop):
                 f'resume state is for epoch {state["epoch"]}, the loop is at '
                 f'epoch {self._epoch}')
         if state and not skip:
-            set_rng_state(state['rng'])
+            self._restore_rng(state)
         self.runner.call_hook('before_train_epoch')
         self.runner.model.train()
         self._batches_done = skip
@@ -173,7 +179,7 @@ class ResumableEpochBasedTrainLoop(_ResumableMixin, EpochBasedTrainLoop):
         for _ in range(discard):
             next(batches)
         if skip:
-            set_rng_state(state['rng'])
+            self._restore_rng(state)
         for idx, data_batch in enumerate(batches, start=skip):
             self._step(idx, data_batch)
         self.runner.call_hook('after_train_epoch')
@@ -215,7 +221,7 @@ class ResumableIterBasedTrainLoop(_ResumableMixin, IterBasedTrainLoop):
         if self._iter > 0:
             self._skip_iterations(self._iter)
         if state is not None:
-            set_rng_state(state['rng'])
+            self._restore_rng(state)
         while self._iter < self._max_iters and not self.stop_training:
             self.runner.model.train()
             data_batch = next(self.dataloader_iterator)

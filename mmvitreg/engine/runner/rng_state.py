@@ -7,8 +7,9 @@ global ``RandomState``, torch's CPU generator and, when CUDA is in use,
 every CUDA device's generator. The dict holds only tuples, ints, floats,
 NumPy arrays and tensors, so it loads under ``weights_only=True``.
 """
+import logging
 import random
-from typing import Any, Dict
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 import torch
@@ -42,3 +43,26 @@ def set_rng_state(state: Dict[str, Any]) -> None:
                 f'checkpoint RNG state has {len(cuda)} CUDA devices, this '
                 f'process sees {torch.cuda.device_count()}')
         torch.cuda.set_rng_state_all(cuda)
+
+
+def rank_rng_state(state: Dict[str, Any], rank: int,
+                   world_size: int) -> Dict[str, Any]:
+    """This rank's snapshot from a checkpoint's resume state.
+
+    ``state['rng_per_rank']`` (every rank's snapshot, written by
+    ``AtomicCheckpointHook`` in multi-process runs) when it has one entry
+    per rank of this run; otherwise ``state['rng']``, the writer's (rank
+    0's) snapshot: exact when all ranks draw the same stream (mmengine's
+    default ``diff_rank_seed=False``), not with per-rank seeds.
+    """
+    per_rank: Optional[List[Dict[str, Any]]] = state.get('rng_per_rank')
+    if per_rank is not None and len(per_rank) == world_size:
+        return per_rank[rank]
+    if per_rank is not None:
+        from mmengine.logging import print_log
+        print_log(
+            f'Checkpoint holds the RNG states of {len(per_rank)} processes, '
+            f'this run has {world_size}: every process restores rank 0\'s '
+            '(the resumed random streams differ from an uninterrupted run).',
+            logger='current', level=logging.WARNING)
+    return state['rng']
