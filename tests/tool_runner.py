@@ -55,9 +55,10 @@ def snapshot(work_dir: str) -> Dict[str, bytes]:
     return files
 
 
-def seg_dataset(config: str, root: str, loader: str):
+def seg_dataset(config: str, root: str, loader: str, tta: bool = False):
     """The mmseg dataset of ``config``'s ``loader`` on the digits tree
-    ``root``, read from the training split (whose files tests may edit)."""
+    ``root``, read from the training split (whose files tests may edit);
+    ``tta``: with the pipeline ``tools/test.py --tta`` uses."""
     import copy
 
     from mmengine.config import Config
@@ -70,4 +71,9 @@ def seg_dataset(config: str, root: str, loader: str):
     init_default_scope('mmseg')
     ds_cfg = copy.deepcopy(cfg[loader].dataset)
     ds_cfg.data_prefix = cfg.train_dataloader.dataset.data_prefix
+    if tta:
+        from mmvitreg.datasets.transforms import tta_pipeline_with_check
+        check = [t for t in ds_cfg.pipeline
+                 if t.get('type') == 'CheckSegAnnotation'][0]
+        ds_cfg.pipeline = tta_pipeline_with_check(cfg.tta_pipeline, check)
     return DATASETS.build(ds_cfg)

@@ -35,6 +35,8 @@ from mmvitreg.cli import (build_runner, check_data_paths,  # noqa: E402
                            load_checkpoint_strict, load_config, task_of,
                            unshard_for_test)
 from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
+from mmvitreg.datasets.transforms import (  # noqa: E402
+    tta_pipeline_with_check)
 from mmvitreg.evaluation import has_cityscapes_classes  # noqa: E402
 
 
@@ -85,7 +87,12 @@ def _classification_args(cfg, args):
                              dict(type='RandomFlip', prob=0.)],
                             [test_pipeline[-1]]])
         cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        pipeline = cfg.tta_pipeline
+        check = [t for t in cfg.test_dataloader.dataset.pipeline
+                 if t.get('type') == 'CheckSegAnnotation']
+        if check:  # the test pipeline's annotation check, also under TTA
+            pipeline = tta_pipeline_with_check(pipeline, check[0])
+        cfg.test_dataloader.dataset.pipeline = pipeline
 
 
 def _segmentation_args(cfg, args):
@@ -106,7 +113,12 @@ def _segmentation_args(cfg, args):
         for key in ('tta_model', 'tta_pipeline'):
             if key not in cfg:
                 raise KeyError(f'{cfg.filename}: --tta needs `{key}`')
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        pipeline = cfg.tta_pipeline
+        check = [t for t in cfg.test_dataloader.dataset.pipeline
+                 if t.get('type') == 'CheckSegAnnotation']
+        if check:  # the test pipeline's annotation check, also under TTA
+            pipeline = tta_pipeline_with_check(pipeline, check[0])
+        cfg.test_dataloader.dataset.pipeline = pipeline
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
 

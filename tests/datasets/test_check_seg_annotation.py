@@ -126,3 +126,19 @@ def test_every_seg_pipeline_checks_annotations(tiny_digits_root, path):
         assert seg_path in str(err.value), where
         with open(seg_path, 'wb') as f:  # val and test may share files
             f.write(original)
+
+
+@pytest.mark.parametrize('config', [ADE_CONFIG, CITYSCAPES_CONFIG])
+def test_tta_pipeline_checks_annotations(tiny_digits_root, config):
+    """``tools/test.py --tta`` puts the test pipeline's check after the
+    annotation stage of mmseg's TTA pipeline (12 views: 6 scales x 2
+    flips, each checked)."""
+    dataset = seg_dataset(config, tiny_digits_root, 'test_dataloader',
+                          tta=True)
+    views = dataset[1]
+    assert len(views['inputs']) == 12
+    info = dataset.get_data_info(0)
+    _edit(info['seg_map_path'], lambda s: s[:, :40])
+    with pytest.raises(BadAnnotationError, match=r'is 64x40 \(HxW\)') as err:
+        dataset[0]
+    assert info['seg_map_path'] in str(err.value)

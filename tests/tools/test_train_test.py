@@ -78,6 +78,12 @@ def test_transfer_trains_and_reports_miou(pretrained, digits_root, tmp_path,
     assert 'per class results' in log and 'background' in log and 'nine' in log
     pngs = list((tmp_path / 'pred').rglob('*.png'))
     assert len(pngs) == 4
+    # --tta: mmseg's multi-scale + flip pipeline, annotations checked
+    proc = run_tool(['tools/test.py', config, ckpt, '--work-dir', work_dir,
+                     '--tta', '--cfg-options', *opts])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with open(osp.join(work_dir, 'test_metrics.json')) as f:
+        assert {'aAcc', 'mIoU', 'mAcc'} <= set(json.load(f)['metrics'])
 
 
 def test_resume_restores_iteration_weights_and_optimizer(pretrained,

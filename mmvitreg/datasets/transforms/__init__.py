@@ -6,4 +6,5 @@ from .token_labels import (AlignTokenLabel, LoadTokenLabel,  # noqa: F401
 from .tracked_geometric import (TrackedRotate, TrackedShear,  # noqa: F401
                                 TrackedTranslate)
 from .check_seg_annotation import (BadAnnotationError,  # noqa: F401
-                                   CheckSegAnnotation)
+                                   CheckSegAnnotation,
+                                   tta_pipeline_with_check)

@@ -89,3 +89,28 @@ class CheckSegAnnotation(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(num_classes={self.num_classes}, '
                 f'ignore_index={self.ignore_index})')
+
+
+def tta_pipeline_with_check(tta_pipeline: list, check: dict) -> list:
+    """mmseg's TTA pipeline with ``check`` (a ``CheckSegAnnotation``
+    config) as a stage right after its ``LoadAnnotations`` stage.
+
+    mmseg's ``tta_pipeline`` (from the ``mmseg::`` dataset bases) is
+    ``[LoadImageFromFile, TestTimeAug(transforms=[[Resize...],
+    [RandomFlip...], [LoadAnnotations], [PackSegInputs]])]``; a config
+    cannot insert one element into it, so ``tools/test.py --tta`` adds the
+    test pipeline's check here. The annotation is loaded at full size
+    after the resize, and the check compares it with ``ori_shape``.
+    """
+    pipeline = [dict(step) for step in tta_pipeline]
+    for step in pipeline:
+        if step.get('type') != 'TestTimeAug':
+            continue
+        stages = [list(stage) for stage in step['transforms']]
+        for i, stage in enumerate(stages):
+            if any(t.get('type') == 'LoadAnnotations' for t in stage):
+                stages.insert(i + 1, [dict(check)])
+                step['transforms'] = stages
+                return pipeline
+    raise KeyError('tta_pipeline: no TestTimeAug stage with LoadAnnotations '
+                   'to put CheckSegAnnotation after')
