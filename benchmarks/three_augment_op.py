@@ -63,9 +63,10 @@ def main() -> None:
     parser.add_argument('--images', type=int, default=200)
     args = parser.parse_args()
     ms = measure(args.size, args.images)
+    ratio = ms['ours'] / ms['torchvision']
     print(f'{args.size} px, {args.images} images, 1 thread: ours '
           f'{ms["ours"]:.2f} ms, torchvision {ms["torchvision"]:.2f} ms per '
-          f'image; ratio ours / torchvision {ms["ours"] / ms["torchvision"]:.3f}')
+          f'image; ratio ours / torchvision {ratio:.3f}')
 
 
 if __name__ == '__main__':
