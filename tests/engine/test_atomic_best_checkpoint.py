@@ -21,8 +21,10 @@ class _Runner:
     def __init__(self, work_dir: str) -> None:
         self.work_dir = work_dir
         self.epoch = self.iter = 0
-        self.message_hub = MessageHub.get_instance(f'best-{id(self)}')
-        self.logger = MMLogger.get_instance(f'best-{id(self)}')
+        # instances are global by name: one per test's work dir (an id()
+        # can be reused and would bring another test's best score along)
+        self.message_hub = MessageHub.get_instance(f'best-{work_dir}')
+        self.logger = MMLogger.get_instance(f'best-{work_dir}')
         self.fail_after_bytes = None
 
     def save_checkpoint(self, out_dir, filename, *args, **kwargs) -> None:
