@@ -73,7 +73,6 @@ def seg_dataset(config: str, root: str, loader: str, tta: bool = False):
     ds_cfg.data_prefix = cfg.train_dataloader.dataset.data_prefix
     if tta:
         from mmvitreg.datasets.transforms import tta_pipeline_with_check
-        check = [t for t in ds_cfg.pipeline
-                 if t.get('type') == 'CheckSegAnnotation'][0]
-        ds_cfg.pipeline = tta_pipeline_with_check(cfg.tta_pipeline, check)
+        ds_cfg.pipeline = tta_pipeline_with_check(cfg.tta_pipeline,
+                                                  ds_cfg.pipeline)
     return DATASETS.build(ds_cfg)

@@ -87,12 +87,7 @@ def _classification_args(cfg, args):
                              dict(type='RandomFlip', prob=0.)],
                             [test_pipeline[-1]]])
         cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
-        pipeline = cfg.tta_pipeline
-        check = [t for t in cfg.test_dataloader.dataset.pipeline
-                 if t.get('type') == 'CheckSegAnnotation']
-        if check:  # the test pipeline's annotation check, also under TTA
-            pipeline = tta_pipeline_with_check(pipeline, check[0])
-        cfg.test_dataloader.dataset.pipeline = pipeline
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
 
 
 def _segmentation_args(cfg, args):
@@ -113,12 +108,8 @@ def _segmentation_args(cfg, args):
         for key in ('tta_model', 'tta_pipeline'):
             if key not in cfg:
                 raise KeyError(f'{cfg.filename}: --tta needs `{key}`')
-        pipeline = cfg.tta_pipeline
-        check = [t for t in cfg.test_dataloader.dataset.pipeline
-                 if t.get('type') == 'CheckSegAnnotation']
-        if check:  # the test pipeline's annotation check, also under TTA
-            pipeline = tta_pipeline_with_check(pipeline, check[0])
-        cfg.test_dataloader.dataset.pipeline = pipeline
+        cfg.test_dataloader.dataset.pipeline = tta_pipeline_with_check(
+            cfg.tta_pipeline, cfg.test_dataloader.dataset.pipeline)
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
 

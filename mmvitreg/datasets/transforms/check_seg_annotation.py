@@ -91,17 +91,23 @@ class CheckSegAnnotation(BaseTransform):
                 f'ignore_index={self.ignore_index})')
 
 
-def tta_pipeline_with_check(tta_pipeline: list, check: dict) -> list:
-    """mmseg's TTA pipeline with ``check`` (a ``CheckSegAnnotation``
-    config) as a stage right after its ``LoadAnnotations`` stage.
+def tta_pipeline_with_check(tta_pipeline: list,
+                            test_pipeline: list) -> list:
+    """mmseg's TTA pipeline with the test pipeline's ``CheckSegAnnotation``
+    as a stage right after its ``LoadAnnotations`` stage (unchanged when
+    the test pipeline has no check).
 
     mmseg's ``tta_pipeline`` (from the ``mmseg::`` dataset bases) is
     ``[LoadImageFromFile, TestTimeAug(transforms=[[Resize...],
     [RandomFlip...], [LoadAnnotations], [PackSegInputs]])]``; a config
     cannot insert one element into it, so ``tools/test.py --tta`` adds the
-    test pipeline's check here. The annotation is loaded at full size
-    after the resize, and the check compares it with ``ori_shape``.
+    check here. The annotation is loaded at full size after the resize,
+    and the check compares it with ``ori_shape``.
     """
+    checks = [t for t in test_pipeline
+              if t.get('type') == 'CheckSegAnnotation']
+    if not checks:
+        return tta_pipeline
     pipeline = [dict(step) for step in tta_pipeline]
     for step in pipeline:
         if step.get('type') != 'TestTimeAug':
@@ -109,7 +115,7 @@ def tta_pipeline_with_check(tta_pipeline: list, check: dict) -> list:
         stages = [list(stage) for stage in step['transforms']]
         for i, stage in enumerate(stages):
             if any(t.get('type') == 'LoadAnnotations' for t in stage):
-                stages.insert(i + 1, [dict(check)])
+                stages.insert(i + 1, [dict(checks[0])])
                 step['transforms'] = stages
                 return pipeline
     raise KeyError('tta_pipeline: no TestTimeAug stage with LoadAnnotations '
