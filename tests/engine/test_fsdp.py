@@ -127,9 +127,17 @@ def test_fsdp_training_equals_ddp(runs):
             assert torch.allclose(got.reshape(want.shape), want, atol=1e-8)
 
 
+def _last_lrs(log):
+    return re.findall(
+        r'Epoch\(train\) \[2\]\[2/2\]\s+(base_lr: \S+\s+lr: \S+)', log)
+
+
 def test_fsdp_resume_is_bit_exact(runs):
     straight, resumed = runs['fsdp']['ckpt'], runs['resumed']['ckpt']
     assert 'resumed epoch: 1, iter: 2' in runs['resumed']['log']
+    # the logged base_lr too (the wrapper's base_param_settings)
+    lrs = _last_lrs(runs['fsdp']['log'])
+    assert lrs and lrs == _last_lrs(runs['resumed']['log'])
     for key in ('state_dict', 'ema_state_dict'):
         assert all(torch.equal(straight[key][k], resumed[key][k])
                    for k in straight[key]), key

@@ -131,13 +131,22 @@ class RecipeFSDPStrategy(FSDPStrategy):
 
     def optim_state_dict(self) -> dict:
         """The optimizer's state as the configured state-dict type (full:
-        gathered to rank 0, keyed by parameter name)."""
-        return FSDP.optim_state_dict(self.model, self.optim_wrapper.optimizer)
+        gathered to rank 0, keyed by parameter name), with the optim
+        wrapper's ``base_param_settings`` (the logged ``base_lr``) as
+        ``OptimWrapper.state_dict`` has it."""
+        state = FSDP.optim_state_dict(self.model, self.optim_wrapper.optimizer)
+        base = getattr(self.optim_wrapper, 'base_param_settings', None)
+        if base is not None:
+            state['base_param_settings'] = base
+        return state
 
     def load_optim_state_dict(self, state_dict: dict) -> None:
         """Load :meth:`optim_state_dict`'s output (torch 2.x argument
         order)."""
+        base = state_dict.pop('base_param_settings', None)
         sharded = FSDP.optim_state_dict_to_load(
             model=self.model, optim=self.optim_wrapper.optimizer,
             optim_state_dict=state_dict)
+        if base is not None:
+            sharded['base_param_settings'] = base
         self.optim_wrapper.load_state_dict(sharded)
