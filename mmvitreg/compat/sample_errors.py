@@ -36,10 +36,11 @@ def install() -> None:
     original = Compose.__call__
 
     def __call__(self, data):
-        files = sample_files(data)  # before transforms rewrite the dict
         try:
             return original(self, data)
-        except Exception as error:
+        except Exception as error:  # only now: nothing on the hot path
+            # transforms add keys to ``data`` in place but keep its paths
+            files = sample_files(data)
             notes = getattr(error, '__notes__', [])
             if files and not any(n.startswith(NOTE_PREFIX) for n in notes):
                 error.add_note(NOTE_PREFIX + files)

@@ -42,6 +42,7 @@ from mmengine.registry import HOOKS
 
 from mmvitreg.engine.finite import (NonFiniteError, describe_keys,
                                     is_finite, nonfinite_tensors)
+from mmvitreg.engine.strategies.recipe_fsdp_strategy import is_fsdp
 
 ACTIONS = ('stop', 'skip')
 
@@ -117,8 +118,7 @@ class DivergenceGuardHook(Hook):
 
     # -- mmengine hook points ----------------------------------------------
     def before_train(self, runner) -> None:
-        from torch.distributed.fsdp import FullyShardedDataParallel
-        self._sharded = isinstance(runner.model, FullyShardedDataParallel)
+        self._sharded = is_fsdp(runner.model)
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         self._handles.append(model.register_forward_hook(

@@ -41,6 +41,8 @@ from mmengine.registry import HOOKS, MODELS
 from mmpretrain.engine.hooks import EMAHook
 from torch import nn
 
+from mmvitreg.engine.strategies.recipe_fsdp_strategy import is_fsdp
+
 PREFIX = 'module.'
 
 
@@ -54,11 +56,6 @@ class _Slices(nn.Module):
         self.params = nn.ParameterList(list(model.parameters()))
 
 
-def _is_fsdp(model: nn.Module) -> bool:
-    from torch.distributed.fsdp import FullyShardedDataParallel
-    return isinstance(model, FullyShardedDataParallel)
-
-
 @HOOKS.register_module()
 class ShardedEMAHook(EMAHook):
     """``EMAHook`` that also works on FSDP-sharded models (module doc)."""
@@ -70,7 +67,7 @@ class ShardedEMAHook(EMAHook):
         if self._built:  # built by an earlier after_load_checkpoint
             return
         self._built = True
-        self._fsdp = runner.model if _is_fsdp(runner.model) else None
+        self._fsdp = runner.model if is_fsdp(runner.model) else None
         if self._fsdp is None:
             return super().before_run(runner)
         self.src_model = _Slices(self._fsdp)

@@ -64,6 +64,12 @@ def _clip_over_ranks(model: nn.Module, params, max_norm: float,
     return model.clip_grad_norm_(max_norm, norm_type)
 
 
+def is_fsdp(model: nn.Module) -> bool:
+    """Whether ``model`` is (wrapped in) FSDP: its parameters are each
+    rank's slices, so norms and copies of them need the whole picture."""
+    return isinstance(model, FSDP)
+
+
 def check_shardable(optim_wrapper: dict) -> None:
     """Refuse an optimizer whose norms would be shard-local, naming the
     config key and the replacement."""
