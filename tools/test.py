@@ -31,6 +31,7 @@ import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
 from mmengine.config import ConfigDict, DictAction  # noqa: E402
 
 from mmvitreg.cli import (build_runner, check_data_paths,  # noqa: E402
+                           close_cpu_process_group,
                            init_cpu_process_group,
                            load_checkpoint_strict, load_config, task_of,
                            unshard_for_test)
@@ -132,10 +133,11 @@ def main(argv=None) -> dict:
     if unshard_for_test(cfg):
         print('FSDP config: evaluating the full checkpoint unsharded '
               "(mmengine's Runner)")
-    init_cpu_process_group(cfg, args.launcher)
+    opened = init_cpu_process_group(cfg, args.launcher)
     runner = build_runner(cfg)
     load_checkpoint_strict(runner, args.checkpoint)
     metrics = runner.test()
+    close_cpu_process_group(opened)
     if runner.rank == 0:
         metrics = {k: float(v) if hasattr(v, '__float__') else v
                    for k, v in metrics.items()}

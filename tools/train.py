@@ -22,6 +22,7 @@ import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
 from mmengine.config import DictAction  # noqa: E402
 
 from mmvitreg.cli import (build_runner, check_class_count,  # noqa: E402
+                           close_cpu_process_group,
                            check_data_paths, init_cpu_process_group,
                            load_config, task_of)
 from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
@@ -90,9 +91,10 @@ def main(argv=None) -> None:
     # Fail on missing data before the Runner creates or writes the work dir.
     check_data_paths(cfg, train=True)
     check_class_count(cfg)
-    init_cpu_process_group(cfg, args.launcher)
+    opened = init_cpu_process_group(cfg, args.launcher)
     runner = build_runner(cfg)
     runner.train()
+    close_cpu_process_group(opened)
 
 
 if __name__ == '__main__':

@@ -16,7 +16,7 @@ registration stays cheap; tools import it explicitly.
 """
 from .checkpoint_check import CheckpointMismatchError, load_checkpoint_strict
 from .config_args import load_config, task_of
-from .distributed import init_cpu_process_group
+from .distributed import close_cpu_process_group, init_cpu_process_group
 from .preflight import check_class_count, check_data_paths
 from .resume_checkpoint import (CheckpointReadError,
                                 find_resumable_checkpoint)
@@ -24,7 +24,8 @@ from .runner import WorkDirSafeRunner, build_runner, unshard_for_test
 
 __all__ = [
     'CheckpointMismatchError', 'load_checkpoint_strict', 'load_config',
-    'task_of', 'init_cpu_process_group', 'check_data_paths',
+    'task_of', 'init_cpu_process_group', 'close_cpu_process_group',
+    'check_data_paths',
     'check_class_count',
     'WorkDirSafeRunner', 'build_runner', 'unshard_for_test',
     'CheckpointReadError',

@@ -62,3 +62,13 @@ def init_cpu_process_group(cfg: Config, launcher: str) -> bool:
             broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
     return True
+
+
+def close_cpu_process_group(opened: bool) -> None:
+    """Destroy the gloo group :func:`init_cpu_process_group` opened, after
+    a successful run. Left to interpreter exit, gloo's threads sometimes
+    abort the process (``terminate called without an active exception``,
+    exit -6) after all work is done, failing an otherwise good run."""
+    if opened and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
