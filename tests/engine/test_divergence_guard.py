@@ -54,7 +54,9 @@ def test_checkpoint_with_nan_weights_is_never_saved():
     state = {'a.weight': torch.ones(2),
              'b.bias': torch.tensor([1., float('inf')]),
              'c.num_batches_tracked': torch.tensor(3)}
-    with pytest.raises(NonFiniteError, match=r'iteration 7.*b\.bias'):
+    # runner.iter 7 during after_train_iter: the save would be iter_8.pth
+    with pytest.raises(NonFiniteError,
+                       match=r'iteration 8 \(epoch 2\).*b\.bias'):
         hook.before_save_checkpoint(runner, dict(state_dict=state))
     state['b.bias'] = torch.zeros(2)
     hook.before_save_checkpoint(runner, dict(state_dict=state, meta={}))

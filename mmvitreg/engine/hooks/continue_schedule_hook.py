@@ -122,6 +122,6 @@ class ContinueScheduleHook(Hook):
                              '(got a dict of schedulers)')
         fast_forward(schedulers, runner.iter, runner.epoch)
         runner.logger.info(
-            f'ContinueScheduleHook: schedules of this config at iteration '
-            f'{runner.iter} (epoch {runner.epoch}); lr now '
+            f'ContinueScheduleHook: schedules of this config after '
+            f'{runner.iter} iterations ({runner.epoch} whole epochs); lr now '
             f'{schedulers[0].optimizer.param_groups[0].get("lr")}')

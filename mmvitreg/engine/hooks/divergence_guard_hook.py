@@ -149,8 +149,8 @@ class DivergenceGuardHook(Hook):
                                              self.skipped + bool(problems))
         if not problems:
             return
-        where = (f'Non-finite {"; ".join(problems)} at iteration '
-                 f'{runner.iter + 1} (epoch {runner.epoch + 1})')
+        where = (f'Non-finite {"; ".join(problems)} at '
+                 f'{position(runner.iter + 1, runner)}')
         update = ('the optimizer step was skipped' if skipped else
                   'no optimizer step was taken (AMP skipped it, or '
                   'gradients are accumulated)')
@@ -172,10 +172,13 @@ class DivergenceGuardHook(Hook):
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         bad = nonfinite_tensors(checkpoint.get('state_dict', {}))
         if bad:
+            # mmengine's meta 'iter' is the N of iter_N.pth (after_train_iter
+            # saves before runner.iter counts the iteration, after_train_epoch
+            # after it): the same N as the message above for that iteration.
+            done = checkpoint.get('meta', {}).get('iter', runner.iter + 1)
             raise NonFiniteError(
-                f'Refusing to save a checkpoint at iteration {runner.iter} '
-                f'(epoch {runner.epoch}): {len(bad)} tensors hold NaN/inf: '
-                f'{describe_keys(bad)}')
+                f'Refusing to save a checkpoint at {position(done, runner)}: '
+                f'{len(bad)} tensors hold NaN/inf: {describe_keys(bad)}')
         checkpoint.setdefault('meta', {})['divergence_skipped'] = self.skipped
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
@@ -189,6 +192,14 @@ class DivergenceGuardHook(Hook):
             runner.logger.info(
                 f'DivergenceGuardHook: {self.skipped} non-finite steps '
                 f'skipped in this run (max_skips={self.max_skips}).')
+
+
+def position(iteration: int, runner) -> str:
+    """``'iteration N (epoch E)'`` numbered as checkpoint files are: N-th
+    iteration (``iter_N.pth``) of the E-th epoch (``epoch_E.pth``), both
+    from 1. ``runner.epoch`` counts finished epochs until the end of
+    ``after_train_epoch``, so the epoch in progress is ``epoch + 1``."""
+    return f'iteration {iteration} (epoch {runner.epoch + 1})'
 
 
 def _as_float(value) -> float:

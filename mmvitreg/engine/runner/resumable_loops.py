@@ -94,8 +94,9 @@ class _ResumableMixin:
             return None
         if state.get('iter') != self._iter:
             print_log(
-                f'Checkpoint resume state is for iteration {state.get("iter")}'
-                f' but the loop resumes at {self._iter}: not restored.',
+                f'Checkpoint resume state is for {state.get("iter")} '
+                f'finished iterations but the loop resumes after '
+                f'{self._iter}: not restored.',
                 logger='current', level=logging.WARNING)
             return None
         return state
