@@ -25,6 +25,7 @@ from mmvitreg.cli import (build_runner, check_class_count,  # noqa: E402
                            close_cpu_process_group,
                            check_data_paths, init_cpu_process_group,
                            load_config, task_of)
+from mmvitreg.cli.resume_checkpoint import require_readable  # noqa: E402
 from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
 
 
@@ -70,9 +71,7 @@ def merge_args(cfg, args):
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            raise FileNotFoundError(
-                f'--resume: checkpoint {args.resume} does not exist')
+        require_readable(args.resume)  # before the Runner makes any folder
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:

@@ -73,6 +73,7 @@ def test_unreadable_latest_checkpoint_is_skipped_or_named(digits_root,
     proc = train(config, str(tmp_path / 'other'), options, resume=latest)
     assert proc.returncode != 0
     assert f'cannot resume from checkpoint {latest}' in proc.stderr
+    assert not osp.exists(tmp_path / 'other')  # failed before any folder
     # --resume alone: warns naming it, takes the newest readable one
     more = options + ['train_cfg.max_epochs=3']
     proc = train(config, work_dir, more, resume='')

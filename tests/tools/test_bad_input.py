@@ -133,3 +133,17 @@ def test_checkpoint_with_nan_weights(finished_run, tmp_path):
     fails_cleanly(['tools/test.py', CLS_CONFIG, bad, '--work-dir', work_dir,
                    '--cfg-options', *opts],
                   work_dir, 'NonFiniteError', bad, key, '1 of')
+
+
+def test_unreadable_resume_fails_before_any_folder(digits_root, tmp_path):
+    ckpt = str(tmp_path / 'cut.pth')
+    torch.save({'state_dict': {'w': torch.ones(4096)}}, ckpt)
+    with open(ckpt, 'r+b') as f:  # a copy cut short: no zip directory
+        f.truncate(os.path.getsize(ckpt) // 2)
+    work_dir = str(tmp_path / 'new_work_dir')
+    proc = run_tool(['tools/train.py', CLS_CONFIG, '--work-dir', work_dir,
+                     '--resume', ckpt, '--cfg-options',
+                     *data_options(digits_root, 'imagenet')])
+    assert proc.returncode != 0
+    assert f'cannot resume from checkpoint {ckpt}' in proc.stderr
+    assert not osp.exists(work_dir)  # no work dir, no timestamped log dir
