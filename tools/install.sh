@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv (if missing) and install the pinned stack plus mmvitreg (editable).
+# Create .venv (if missing) and install the pinned stack plus mmvitreg (editable)
+# and its interpreter-start hook (mmvitreg/compat/startup_hook.py).
 # Offline apart from the package registry; safe to run again (no-op when done).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,4 +16,7 @@ if [ ! -f "$stamp" ] || ! cmp -s requirements.txt "$stamp"; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . 2>&1 \
     | { grep -v "^WARNING: Location .* is ignored" || true; }
-.venv/bin/python -c "import mmvitreg, mmseg.models, mmpretrain.models; print('mmvitreg', mmvitreg.__version__, 'ready')"
+# mmcv.ops stand-in at interpreter start, so that mmseg/mmpretrain's own
+# APIs and tools work without `import mmvitreg` (removed by pip uninstall)
+.venv/bin/python mmvitreg/compat/startup_hook.py install >/dev/null
+.venv/bin/python -c "import mmseg.apis, mmpretrain.apis, mmvitreg; print('mmvitreg', mmvitreg.__version__, 'ready')"

@@ -86,6 +86,8 @@ def install() -> bool:
         import mmcv
     except ImportError:
         return False
+    if is_installed():  # by the startup hook, on this very import of mmcv
+        return True
     if has_compiled_ops():
         return False
 

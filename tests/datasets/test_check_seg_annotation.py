@@ -142,3 +142,11 @@ def test_tta_pipeline_checks_annotations(tiny_digits_root, config):
     with pytest.raises(BadAnnotationError, match=r'is 64x40 \(HxW\)') as err:
         dataset[0]
     assert info['seg_map_path'] in str(err.value)
+
+
+def test_passes_through_without_an_annotation():
+    """mmseg's inference drops LoadAnnotations from the test pipeline."""
+    from mmvitreg.datasets.transforms.check_seg_annotation import \
+        CheckSegAnnotation
+    results = dict(img=np.zeros((4, 4, 3), np.uint8), ori_shape=(4, 4))
+    assert CheckSegAnnotation(num_classes=2)(results) is results

@@ -62,7 +62,9 @@ class CheckSegAnnotation(BaseTransform):
 
     Place it right after ``LoadAnnotations`` (train and test pipelines; in
     test pipelines the image may already be resized: the check compares
-    with ``ori_shape``, the size of the image file).
+    with ``ori_shape``, the size of the image file). Without a loaded
+    annotation (mmseg's inference removes ``LoadAnnotations``) it passes
+    the sample through.
 
     Args:
         num_classes (int): number of classes of the dataset/model.
@@ -77,6 +79,10 @@ class CheckSegAnnotation(BaseTransform):
         self.ignore_index = ignore_index
 
     def transform(self, results: dict) -> Optional[dict]:
+        if 'gt_seg_map' not in results:
+            # mmseg's inference (``inference_model``, ``MMSegInferencer``)
+            # drops LoadAnnotations from the test pipeline: nothing to check
+            return results
         problems = seg_annotation_problems(
             results['ori_shape'], results['gt_seg_map'], self.num_classes,
             self.ignore_index, bool(results.get('reduce_zero_label')))
