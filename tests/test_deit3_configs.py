@@ -115,7 +115,9 @@ def test_in1k_pretraining_recipe(name):
     # the released command, and the lr reference for --auto-scale-lr
     assert cfg.auto_scale_lr.base_batch_size == 2048
     assert cfg.optim_wrapper.optimizer.max_grad_norm == 1.0
-    assert cfg.param_scheduler[0].start_factor == pytest.approx(1e-6 / 4e-3)
+    # warm-up starts at the released --warmup-lr 1e-6 whatever the lr
+    assert (cfg.param_scheduler[0].start_factor *
+            cfg.optim_wrapper.optimizer.lr) == pytest.approx(1e-6)
 
 
 def test_in21k_recipe_and_fine_tunes():

@@ -4,6 +4,10 @@
 # in its text).
 # Target (Gong et al. 2021, Table 1): baseline DeiT-B24 82.1 top-1; with the
 # patch-diversification losses 83.3.
+# EMA: deit's main.py keeps a model EMA by default (``model_ema=True``,
+# decay 0.99996) but evaluates, checkpoints as "model" and reports the raw
+# model; this config keeps no EMA, i.e. it trains and reports the same raw
+# weights.
 _base_ = [
     '../_base_/models/deit.py',
     '../_base_/datasets/imagenet.py',

@@ -14,8 +14,13 @@
 #   dash, ``-no-repeated-aug``, which argparse does not accept as written);
 # - CutMix only (``--mixup 0``): PatchMixing alone, every batch;
 # - model EMA, decay 0.99996 (main.py default on: ``--model-ema``),
-#   mmengine's EMAHook with momentum 1 - 0.99996 = 4e-5, updated every
-#   iteration like timm's ModelEma;
+#   mmpretrain's EMAHook with momentum 1 - 0.99996 = 4e-5, updated every
+#   iteration like timm's ModelEma; the release evaluates and reports the
+#   raw model (main.py ``evaluate(data_loader_val, model, device)``), so
+#   validation and test run on the raw weights here too
+#   (``evaluate_on_ema=False, evaluate_on_origin=True``); checkpoints keep
+#   both (mmengine stores the EMA under ``state_dict`` and the raw weights
+#   under ``ema_state_dict``; the hook swaps them back on load);
 # - drop path 0.5 (stage 2: 0.75), 300 (+100) epochs;
 # - batch 72 per GPU; the GPU count is not given ("--nproc_per_node=XX";
 #   deit/train.sh uses 8): 8 x 72 = 576, lr = 5e-4 x 576 / 512 = 5.625e-4
@@ -28,7 +33,9 @@
 # model.backbone.arch.num_layers=12 for the B12 run). The released model
 # also uses talking-heads attention by default (models.py ``use_talk=True``,
 # two extra head-mixing linears per block), which mmpretrain's
-# VisionTransformer does not have.
+# VisionTransformer does not have, and dropout 0.2 before the class and
+# patch heads (models.py ``head_drop_rate=0.2``), which mmpretrain's heads
+# do not have: this config has neither (release not followed there).
 _base_ = './deit_b24_diverse.py'
 
 lr = 5e-4 * 576 / 512
@@ -55,4 +62,11 @@ param_scheduler = [
 ]
 train_cfg = dict(max_epochs=300)
 
-custom_hooks = [dict(type='EMAHook', momentum=4e-5, priority='ABOVE_NORMAL')]
+custom_hooks = [
+    dict(
+        type='EMAHook',
+        momentum=4e-5,
+        evaluate_on_ema=False,
+        evaluate_on_origin=True,
+        priority='ABOVE_NORMAL')
+]

@@ -11,8 +11,14 @@
 # the 400-epoch cosine's value (about 0.15 x lr) and decays to 1e-7 at
 # 400. mmengine would restore stage 1's scheduler state instead;
 # mmvitreg's ContinueScheduleHook keeps this config's schedule (cosine over
-# 400 epochs) and moves it to the resumed epoch. Optimizer state, EMA
-# weights and the epoch counter are resumed as usual.
+# 400 epochs) and moves it to the resumed epoch. EMA weights and the epoch
+# counter are resumed as usual. The optimizer state is resumed too
+# (mmengine's resume), where the release does not restore it: its main.py
+# resume branch has ``optimizer.load_state_dict`` and
+# ``lr_scheduler.load_state_dict`` commented out, so AdamW's moments
+# restart from zero at epoch 300. This config follows the release for the
+# schedule and mmengine for the optimizer state (a reproduction detail
+# docs/recipes.md states).
 _base_ = './deit_b24_diverse_released.py'
 
 load_from = 'work_dirs/deit_b24_diverse_released/epoch_300.pth'
@@ -22,6 +28,11 @@ model = dict(backbone=dict(drop_path_rate=0.75))
 train_cfg = dict(max_epochs=400)
 
 custom_hooks = [
-    dict(type='EMAHook', momentum=4e-5, priority='ABOVE_NORMAL'),
+    dict(
+        type='EMAHook',
+        momentum=4e-5,
+        evaluate_on_ema=False,
+        evaluate_on_origin=True,
+        priority='ABOVE_NORMAL'),
     dict(type='ContinueScheduleHook'),
 ]

@@ -6,6 +6,10 @@
 # Target (Gong et al. 2021, "Vision Transformers with Patch
 # Diversification", Table 1): baseline DeiT-S24 80.3 top-1; with the
 # patch-diversification losses 82.2 (see diverse_* configs).
+# EMA: deit's main.py keeps a model EMA by default (``model_ema=True``,
+# decay 0.99996) but evaluates, checkpoints as "model" and reports the raw
+# model; this config keeps no EMA, i.e. it trains and reports the same raw
+# weights.
 _base_ = [
     '../_base_/models/deit.py',
     '../_base_/datasets/imagenet.py',

@@ -10,6 +10,11 @@
 # despite its name, with Swin-B widths (embed_dim 128, heads
 # [4,8,16,32]) and num_classes=20; this config keeps mmseg's 512x1024
 # crops, drop path 0.3 and the Swin-L backbone of the paper's text.
+# Test: the release evaluates the whole image resized to 2049x1025 (its
+# models/upernet_swin.py ``test_cfg=dict(mode='whole')``, datasets/
+# cityscapes_1025x1025.py ``img_scale=(2049, 1025)``); this config slides
+# 512x1024 windows (stride 341) over the 2048x1024 image, mmseg's
+# Cityscapes recipe (release not followed).
 _base_ = [
     '../_base_/models/upernet_swin.py',
     '../_base_/datasets/cityscapes.py',

@@ -81,8 +81,13 @@ def _schedulers(cfg: Config) -> Tuple[str, str]:
     if warm:
         w = warm[0]
         unit = 'epochs' if w.get('by_epoch', True) else 'iterations'
+        # the absolute start lr too: it is what releases state
+        # (``--warmup-lr``), and a factor hides a mismatch with the lr
+        lr = (cfg.optim_wrapper.get('optimizer') or {}).get('lr')
+        start = (f" = {_short(w.get('start_factor') * lr)}"
+                 if isinstance(lr, float) else '')
         warmup = (f"{w.get('end')} {unit} from "
-                  f"{_short(w.get('start_factor'))} x lr")
+                  f"{_short(w.get('start_factor'))} x lr{start}")
     schedule = ', '.join(
         _short({k: v for k, v in s.items()
                 if k in ('type', 'eta_min', 'power', 'factor', 'begin',

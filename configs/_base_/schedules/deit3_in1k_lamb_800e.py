@@ -6,8 +6,9 @@
 # without weight decay), lr 4e-3 (ViT-S; B and L override 3e-3), eps 1e-8,
 # weight decay 0.05 except on norms, biases, 1-D parameters (LayerScale),
 # class token and position embedding (timm's ``no_weight_decay``);
-# 5 linear warm-up epochs from 1e-6 (start factor 1e-6 / 4e-3; with lr 3e-3
-# warm-up starts at 7.5e-7), cosine to 1e-5 (timm's default min lr).
+# 5 linear warm-up epochs from 1e-6 (start factor 1e-6 / 4e-3; the B and L
+# configs, lr 3e-3, restate the schedule with 1e-6 / 3e-3 so that they too
+# start at 1e-6), cosine to 1e-5 (timm's default min lr).
 # The paper also reports 400-epoch runs; 800 is the released schedule.
 optim_wrapper = dict(
     optimizer=dict(
