@@ -77,17 +77,14 @@ def is_lvvit(state_dict: StateDict) -> bool:
 
 
 def lvvit_grid(img_size: Size, patch_size: int) -> Tuple[int, int]:
-    """Token grid of :class:`ConvPatchEmbed` for an ``H x W`` image.
-
-    The 7x7 stride-2 stem conv (padding 3) gives ``ceil(H / 2)`` rows; the
-    projection (kernel = stride = ``P / 2``, no padding) floors:
-    ``h = ceil(H / 2) // (P / 2)``, same for ``w``. Equals ``H // P`` for
-    even ``H``.
+    """Token grid of :class:`ConvPatchEmbed` for an ``H x W`` image with
+    its default ``padding='corner'``: ``ceil(H / P) x ceil(W / P)``, as
+    mmpretrain's ViT (the image is zero-padded to multiples of ``P`` before
+    the stem, whose strides then divide it exactly).
     """
     if patch_size < 2 or patch_size % 2:
         raise ValueError(f'LV-ViT patch size must be even, got {patch_size}')
-    half = patch_size // 2
-    h, w = ((s + 1) // 2 // half for s in to_hw(img_size))
+    h, w = (-(-s // patch_size) for s in to_hw(img_size))
     if h < 1 or w < 1:
         raise ValueError(f'image size {to_hw(img_size)} gives no token with '
                          f'patch size {patch_size}')

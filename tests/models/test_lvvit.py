@@ -125,3 +125,69 @@ def test_checkpoint_round_trip_with_resized_position_embedding():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         LVViT(**kwargs)
+
+
+# mmpretrain's own ViT test: dynamic input sizes give a
+# ceil(H / 16) x ceil(W / 16) grid (its PatchEmbed pads the bottom/right).
+@pytest.mark.parametrize('size,padded,released', [
+    ((256, 309), (16, 20), (16, 19)),
+    ((250, 250), (16, 16), (15, 15)),
+    ((224, 224), (14, 14), (14, 14)),
+])
+def test_grid_pads_like_mmpretrain_vit(size, padded, released):
+    arch = dict(TINY, num_layers=1)
+    with torch.device('meta'):
+        x = torch.empty(1, 3, *size)
+        vit = MODELS.build(dict(type='VisionTransformer', arch=arch,
+                                out_type='featmap'))
+        lvvit = LVViT(arch=arch, out_type='featmap')
+        floor = LVViT(arch=arch, out_type='featmap',
+                      patch_cfg=dict(padding=None))
+        assert vit(x)[0].shape[2:] == padded
+        assert lvvit(x)[0].shape[2:] == padded
+        assert floor(x)[0].shape[2:] == released
+    assert lvvit.patch_embed.out_size(size) == padded
+    assert floor.patch_embed.out_size(size) == released
+
+
+def test_padding_is_zeros_at_the_bottom_right():
+    torch.manual_seed(0)
+    model = LVViT(arch=TINY, img_size=32, patch_size=4, out_type='featmap',
+                  final_norm=False)
+    model.eval()  # BN statistics; mmpretrain's train() returns None
+    x = torch.randn(1, 3, 30, 29)
+    by_hand = torch.zeros(1, 3, 32, 32)
+    by_hand[:, :, :30, :29] = x
+    with torch.no_grad():
+        torch.testing.assert_close(model(x)[0], model(by_hand)[0])
+        # a multiple of the patch size is not padded: same tokens either way
+        unpadded = LVViT(arch=TINY, img_size=32, patch_size=4,
+                         out_type='featmap', final_norm=False,
+                         patch_cfg=dict(padding=None))
+        unpadded.eval()
+        unpadded.load_state_dict(model.state_dict())
+        assert torch.equal(unpadded(by_hand)[0], model(by_hand)[0])
+
+
+def test_accepts_vision_transformer_arguments():
+    model = LVViT(arch=TINY, img_size=32, patch_size=4, pre_norm=True,
+                  layer_scale_init_value=1e-4,
+                  layer_cfgs=[dict(skip_lam=1.0), dict(act_cfg=dict(
+                      type='ReLU'))],
+                  patch_cfg=dict(norm_cfg=dict(type='LN')))
+    # pre_norm: a norm before the blocks, and no projection bias (CLIP)
+    assert isinstance(model.pre_norm, nn.LayerNorm)
+    assert model.patch_embed.proj.bias is None
+    assert isinstance(model.patch_embed.norm, nn.LayerNorm)
+    gamma = model.layers[0].attn.gamma1.weight
+    torch.testing.assert_close(gamma, torch.full((32, ), 1e-4))
+    assert [layer.skip_lam for layer in model.layers] == [1.0, 2.0]
+    assert isinstance(model.layers[1].ffn.layers[0][1], nn.ReLU)
+    assert isinstance(model.layers[0].ffn.layers[0][1], nn.GELU)
+    assert model(torch.randn(1, 3, 32, 32))[0].shape == (1, 32)
+    with pytest.raises(ValueError, match=r"patch_cfg keys \['kernel_size'\]"):
+        LVViT(arch=TINY, patch_cfg=dict(kernel_size=8))
+    with pytest.raises(ValueError, match='layer_cfgs'):
+        LVViT(arch=TINY, layer_cfgs=[dict()])
+    with pytest.raises(ValueError, match='padding'):
+        LVViT(arch=TINY, patch_cfg=dict(padding='left'))

@@ -1,11 +1,12 @@
 """LV-ViT backbone (Jiang et al. 2021, "All Tokens Matter: Token Labeling for
 Training Better Vision Transformers")."""
-from typing import Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
 from mmcv.cnn import build_norm_layer
+from mmcv.cnn.bricks.transformer import AdaptivePadding
 from mmengine.model import BaseModule, ModuleList
 from mmengine.utils import to_2tuple
 from mmpretrain.models.backbones import VisionTransformer
@@ -26,9 +27,21 @@ class ConvPatchEmbed(BaseModule):
     the stride-2 stem for 16 px patches, as in the released ``PatchEmbed4_2``).
 
     Same interface as mmcv's ``PatchEmbed``: ``forward(x (B, 3, H, W)) ->
-    (tokens (B, h*w, C), (h, w))`` and ``init_out_size``. ``stem_norm_cfg``
-    picks the stem's norm (``SyncBN`` in segmentation configs).
+    (tokens (B, h*w, C), (h, w))`` and ``init_out_size``, and the same
+    ``padding`` modes: with ``'corner'`` (mmcv's and mmpretrain ViT's
+    default) an image whose side is not a multiple of ``patch_size`` is
+    zero-padded at the bottom/right first (mmcv's ``AdaptivePadding``), so
+    the grid is ``ceil(H / P) x ceil(W / P)`` as for ``VisionTransformer``
+    (256x309 -> 16x20 at P=16); ``'same'`` pads both sides; None pads
+    nothing, and the stem's strides round the grid down as the released code
+    does (256x309 -> 16x19). Multiples of ``patch_size`` give the same grid
+    and the same tokens in all three modes. ``stem_norm_cfg`` picks the
+    stem's norm (``SyncBN`` in segmentation configs); ``norm_cfg`` an
+    optional norm of the tokens (mmcv's ``PatchEmbed.norm``); ``bias`` the
+    projection's bias (mmpretrain turns it off with ``pre_norm``).
     """
+
+    PADDINGS = ('corner', 'same', None)
 
     def __init__(self,
                  img_size=224,
@@ -37,12 +50,20 @@ class ConvPatchEmbed(BaseModule):
                  embed_dims: int = 384,
                  stem_channels: int = 64,
                  stem_norm_cfg: dict = dict(type='BN'),
+                 padding: Optional[str] = 'corner',
+                 bias: bool = True,
+                 norm_cfg: Optional[dict] = None,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         if patch_size < 2 or patch_size % 2:
             raise ValueError('ConvPatchEmbed: patch_size must be even and '
                              f'>= 2, got {patch_size}')
+        if padding not in self.PADDINGS:
+            raise ValueError(f'ConvPatchEmbed: padding must be one of '
+                             f'{self.PADDINGS}, got {padding!r}')
         proj = patch_size // 2
+        self.adaptive_padding = None if padding is None else AdaptivePadding(
+            kernel_size=patch_size, stride=patch_size, padding=padding)
 
         def conv_bn_relu(cin, kernel, stride):
             return [
@@ -55,7 +76,10 @@ class ConvPatchEmbed(BaseModule):
         self.stem = nn.Sequential(*conv_bn_relu(in_channels, 7, 2),
                                   *conv_bn_relu(stem_channels, 3, 1),
                                   *conv_bn_relu(stem_channels, 3, 1))
-        self.proj = nn.Conv2d(stem_channels, embed_dims, proj, proj)
+        self.proj = nn.Conv2d(stem_channels, embed_dims, proj, proj,
+                              bias=bias)
+        self.norm = None if norm_cfg is None else build_norm_layer(
+            norm_cfg, embed_dims)[1]
         self.init_out_size = self.out_size(to_2tuple(img_size))
 
     @staticmethod
@@ -64,15 +88,23 @@ class ConvPatchEmbed(BaseModule):
 
     def out_size(self, size: Tuple[int, int]) -> Tuple[int, int]:
         """Token grid ``(h, w)`` for an image of ``size``."""
+        if self.adaptive_padding is not None:
+            pad = self.adaptive_padding.get_pad_shape(size)
+            size = (size[0] + pad[0], size[1] + pad[1])
         kernel = self.proj.kernel_size[0]
         return tuple(
             self._conv_out(self._conv_out(s, 7, 2, 3), kernel, kernel, 0)
             for s in size)
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, tuple]:
+        if self.adaptive_padding is not None:
+            x = self.adaptive_padding(x)
         x = self.proj(self.stem(x))
         out_size = (x.shape[2], x.shape[3])
-        return x.flatten(2).transpose(1, 2), out_size
+        x = x.flatten(2).transpose(1, 2)
+        if self.norm is not None:
+            x = self.norm(x)
+        return x, out_size
 
 
 class ScaledResidualLayer(TransformerEncoderLayer):
@@ -120,10 +152,22 @@ class LVViT(VisionTransformer):
 
     Everything else, including ``out_type`` (``'cls_token'``, ``'featmap'``,
     ``'avg_featmap'``, ``'raw'``), ``out_indices``, ``final_norm``,
+    ``pre_norm``, ``layer_scale_init_value``, ``layer_cfgs``,
     position-embedding resizing and layer-wise depth, is mmpretrain's
     ``VisionTransformer``, so mmseg builds it as ``mmpretrain.LVViT`` with
     ``out_type='featmap'`` and feeds ``MultiLevelNeck``, and the patch-token
-    hooks of :mod:`mmvitreg.models.utils.patch_tokens` work unchanged.
+    hooks of :mod:`mmvitreg.models.utils.patch_tokens` work unchanged. Inputs
+    whose sides are not multiples of ``patch_size`` are zero-padded at the
+    bottom/right, as mmpretrain's ViT does (grid ``ceil(H / P)``).
+
+    Where it differs from ``VisionTransformer``: the patch embedding is
+    :class:`ConvPatchEmbed` (keys ``patch_embed.stem.*``/``patch_embed.proj.*``
+    instead of ``patch_embed.projection.*``), so ``patch_cfg`` takes only the
+    keys that embedding has (``padding``, ``bias``, ``norm_cfg``,
+    ``stem_norm_cfg``, ``init_cfg``), not ``conv_type``/``kernel_size``/
+    ``stride``/``dilation``; ``qkv_bias`` defaults to False and ``norm_cfg``
+    to eps 1e-5 (the release); and bad arguments raise ``ValueError``/
+    ``TypeError`` naming the argument where mmpretrain asserts.
 
     Args:
         arch (str | dict): ``'s'``, ``'m'``, ``'l'`` or a dict with
@@ -133,7 +177,13 @@ class LVViT(VisionTransformer):
         img_size (int | tuple): Input size for the position embedding.
         patch_size (int): Token stride in pixels (even). Defaults to 16.
         out_indices, drop_rate, drop_path_rate, final_norm, out_type,
-        with_cls_token, frozen_stages, interpolate_mode, init_cfg: as in
+        with_cls_token, frozen_stages, interpolate_mode, pre_norm,
+        layer_scale_init_value, init_cfg: as in ``VisionTransformer``.
+        patch_cfg (dict): :class:`ConvPatchEmbed` overrides, e.g.
+            ``dict(padding=None)`` for the released round-down grid.
+        layer_cfgs (dict | list[dict]): :class:`ScaledResidualLayer`
+            overrides, one dict for all blocks or one per block (e.g.
+            ``skip_lam``, ``act_cfg``, ``ffn_type``), as in
             ``VisionTransformer``.
         qkv_bias (bool): Defaults to False (released code).
         norm_cfg (dict): Defaults to ``dict(type='LN', eps=1e-5)``.
@@ -166,6 +216,10 @@ class LVViT(VisionTransformer):
                  interpolate_mode: str = 'bicubic',
                  stem_norm_cfg: dict = dict(type='BN'),
                  with_cp: bool = False,
+                 layer_scale_init_value: float = 0.,
+                 patch_cfg: Optional[dict] = None,
+                 layer_cfgs: Union[dict, List[dict], None] = None,
+                 pre_norm: bool = False,
                  init_cfg=None) -> None:
         if isinstance(arch, str):
             if arch.lower() not in self.arch_zoo:
@@ -191,15 +245,18 @@ class LVViT(VisionTransformer):
             out_type=out_type,
             with_cls_token=with_cls_token,
             interpolate_mode=interpolate_mode,
+            pre_norm=pre_norm,
             init_cfg=init_cfg)
         self.arch_settings = dict(
             arch, skip_lam=skip_lam, stem_channels=stem_channels)
         self.num_layers = int(arch['num_layers'])
         self.out_indices = self._check_out_indices(out_indices)
 
-        self.patch_embed = ConvPatchEmbed(img_size, patch_size, in_channels,
-                                          self.embed_dims, stem_channels,
-                                          stem_norm_cfg)
+        self.patch_embed = ConvPatchEmbed(**_patch_embed_cfg(
+            patch_cfg, img_size=img_size, patch_size=patch_size,
+            in_channels=in_channels, embed_dims=self.embed_dims,
+            stem_channels=stem_channels, stem_norm_cfg=stem_norm_cfg,
+            bias=not pre_norm))
         self.patch_resolution = self.patch_embed.init_out_size
         num_tokens = (self.patch_resolution[0] * self.patch_resolution[1] +
                       self.num_extra_tokens)
@@ -208,18 +265,22 @@ class LVViT(VisionTransformer):
                 torch.zeros(1, num_tokens, self.embed_dims))
 
         dpr = np.linspace(0, drop_path_rate, self.num_layers).tolist()
-        self.layers = ModuleList([
-            ScaledResidualLayer(
+        overrides = _per_layer(layer_cfgs, self.num_layers)
+        self.layers = ModuleList()
+        for i in range(self.num_layers):
+            layer_cfg = dict(
                 embed_dims=self.embed_dims,
                 num_heads=arch['num_heads'],
                 feedforward_channels=arch['feedforward_channels'],
+                layer_scale_init_value=layer_scale_init_value,
                 drop_rate=drop_rate,
                 drop_path_rate=dpr[i],
                 qkv_bias=qkv_bias,
                 norm_cfg=norm_cfg,
                 skip_lam=skip_lam,
-                with_cp=with_cp) for i in range(self.num_layers)
-        ])
+                with_cp=with_cp)
+            layer_cfg.update(overrides[i])
+            self.layers.append(ScaledResidualLayer(**layer_cfg))
         self.frozen_stages = frozen_stages
         if frozen_stages > 0:
             self._freeze_stages()
@@ -238,3 +299,37 @@ class LVViT(VisionTransformer):
                                  f'{self.num_layers} layers')
             checked.append(index)
         return checked
+
+
+#: ``patch_cfg`` keys :class:`ConvPatchEmbed` has; mmcv ``PatchEmbed``'s
+#: ``conv_type``/``kernel_size``/``stride``/``dilation`` describe a single
+#: projection conv that the LV-ViT stem replaces.
+PATCH_CFG_KEYS = ('padding', 'bias', 'norm_cfg', 'stem_norm_cfg',
+                  'init_cfg')
+
+
+def _patch_embed_cfg(patch_cfg: Optional[dict], **defaults) -> dict:
+    """``ConvPatchEmbed`` arguments: ``defaults`` updated by ``patch_cfg``
+    (as mmpretrain updates its ``_patch_cfg``), unknown keys refused."""
+    patch_cfg = dict(patch_cfg or {})
+    unknown = sorted(set(patch_cfg) - set(PATCH_CFG_KEYS))
+    if unknown:
+        raise ValueError(
+            f'LVViT: patch_cfg keys {unknown} do not apply to its '
+            f'convolutional patch embedding; it takes {PATCH_CFG_KEYS}')
+    return dict(defaults, **patch_cfg)
+
+
+def _per_layer(layer_cfgs: Union[dict, List[dict], None],
+               num_layers: int) -> List[dict]:
+    """One override dict per block, as ``VisionTransformer`` reads
+    ``layer_cfgs`` (a dict for all blocks, or a list of ``num_layers``)."""
+    if layer_cfgs is None:
+        return [{}] * num_layers
+    if isinstance(layer_cfgs, dict):
+        return [dict(layer_cfgs)] * num_layers
+    if not isinstance(layer_cfgs, Sequence) or len(layer_cfgs) != num_layers:
+        raise ValueError(
+            'LVViT: layer_cfgs must be a dict or a list of one dict per '
+            f'block ({num_layers}), got {layer_cfgs!r}')
+    return [dict(cfg) for cfg in layer_cfgs]

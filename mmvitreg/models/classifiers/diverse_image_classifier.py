@@ -29,6 +29,10 @@ class DiverseImageClassifier(ImageClassifier):
     r"""``ImageClassifier`` trained with
     :math:`L = L_{cls} + a_1 L_{cos} + a_2 L_{contrastive} + a_3 L_{mixing}`.
 
+    With every loss off (the default) this is ``ImageClassifier``: any
+    backbone, the same state-dict keys, losses and predictions. The losses
+    need a ``VisionTransformer`` (or subclass) or ``SwinTransformer``.
+
     The backbone is unchanged: patch tokens are read by forward hooks that
     exist only inside :meth:`loss` (see ``record_patch_tokens``), so
     :meth:`predict` and ``mode='tensor'`` cost exactly what
@@ -85,16 +89,12 @@ class DiverseImageClassifier(ImageClassifier):
         if first_layer not in FIRST_LAYERS:
             raise ValueError(f'DiverseImageClassifier: first_layer must be '
                              f'one of {FIRST_LAYERS}, got {first_layer!r}')
-        if not isinstance(self.backbone, (VisionTransformer, SwinTransformer)):
-            raise TypeError(
-                'DiverseImageClassifier needs an mmpretrain VisionTransformer '
-                f'or SwinTransformer backbone, got '
-                f'{type(self.backbone).__name__}')
         self.first_layer = first_layer
         self.cosine_loss = _build_loss(cosine_loss, 'cosine_loss')
         self.contrastive_loss = _build_loss(contrastive_loss,
                                             'contrastive_loss')
         self.mixing_loss = _build_loss(mixing_loss, 'mixing_loss')
+        self._check_token_backbone()
         self.patch_head = None
         if self.mixing_loss is not None:
             self.patch_head = nn.Linear(
@@ -103,6 +103,21 @@ class DiverseImageClassifier(ImageClassifier):
             self._check_preprocessor()
 
     # ----- construction helpers -----
+    def _check_token_backbone(self) -> None:
+        """Patch tokens are read from ViT/Swin only; with every loss off the
+        model is ``ImageClassifier`` and takes any backbone (ResNet, ...),
+        as ``DiverseEncoderDecoder`` does without its loss."""
+        if self.with_diversification and not isinstance(
+                self.backbone, (VisionTransformer, SwinTransformer)):
+            names = [key for key in ('cosine_loss', 'contrastive_loss',
+                                     'mixing_loss')
+                     if getattr(self, key) is not None]
+            raise TypeError(
+                f'DiverseImageClassifier: {", ".join(names)} need(s) the '
+                'patch tokens of an mmpretrain VisionTransformer or '
+                'SwinTransformer backbone, got '
+                f'{type(self.backbone).__name__}')
+
     def _token_channels(self) -> int:
         if isinstance(self.backbone, SwinTransformer):
             return int(self.backbone.num_features[-1])
