@@ -10,6 +10,11 @@ from .compat import install_compat
 install_compat()
 
 from . import datasets, engine, evaluation, models  # noqa: E402,F401
+from .model_zoo import register_model_zoo  # noqa: E402
 from .version import __version__  # noqa: E402
+
+# mmpretrain's list_models / get_model / inference_model and mmengine's
+# inferencers find the suite's models by name (model-index.yml).
+register_model_zoo()
 
 __all__ = ['__version__', 'install_compat']
