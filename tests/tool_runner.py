@@ -1,10 +1,9 @@
 """Helpers to run the suite's tools the way a user does (subprocess)."""
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CLS_CONFIG = 'configs/demo/vit_tiny_digits.py'
@@ -38,10 +37,47 @@ def run_tool(args: List[str], timeout: int = 600,
                           capture_output=True, text=True, timeout=timeout)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+#: What a rank prints when it aborts at exit (see
+#: ``mmvitreg/engine/process_group.py``): a failure even with exit code 0.
+ABORT = 'terminate called'
+
+
+def launch(cmd: List[str], timeout: int = 600,
+           env: Dict[str, str] = None) -> Tuple[int, str]:
+    """Run a multi-process launch (``torchrun``, ``dist_train.sh``) in the
+    repository root; returns the exit code and stdout + stderr.
+
+    No port is chosen here: without ``PORT`` (removed from the
+    environment), ``dist_launch.sh`` and ``torchrun`` let the rendezvous
+    store bind a free port itself, so no other process can take it between
+    a choice and its use. One thread per rank, so that two ranks on two
+    cores do not oversubscribe them; faulthandler on, so that a rank that
+    dies prints its Python stack.
+    """
+    full_env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS='1',
+                    PYTHONFAULTHANDLER='1', **(env or {}))
+    full_env.pop('PORT', None)
+    proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True,
+                          text=True, timeout=timeout)
+    log = proc.stdout + proc.stderr
+    rc = proc.returncode
+    if rc == 0 and ABORT in log:
+        rc = -6  # a rank aborted; torchrun can still exit 0 on some paths
+    return rc, log
+
+
+def torchrun(script_args: List[str], nproc: int = 2,
+             timeout: int = 600) -> Tuple[int, str]:
+    """``python -m torch.distributed.run --nproc_per_node N SCRIPT ARGS``."""
+    return launch([sys.executable, '-m', 'torch.distributed.run',
+                   '--nproc_per_node', str(nproc), *script_args], timeout)
+
+
+def dist_train(config: str, *args: str, nproc: int = 2,
+               timeout: int = 600) -> Tuple[int, str]:
+    """``tools/dist_train.sh CONFIG N ARGS``, as a user runs it."""
+    return launch(['bash', 'tools/dist_train.sh', config, str(nproc), *args],
+                  timeout)
 
 
 def snapshot(work_dir: str) -> Dict[str, bytes]:

@@ -35,16 +35,16 @@ redone. ``--verify`` annotates nothing and exits 1 listing the problems.
 """
 import argparse
 import dataclasses
+import os
 import sys
 import time
 
 import mmvitreg  # noqa: F401,I001  (compat layer and registries first)
-import torch
 from mmengine import dist
-from mmengine.config import DictAction
+from mmengine.config import Config, DictAction
 
-from mmvitreg.token_labels.generation import (AnnotationJob, annotate,
-                                              init_distributed)
+from mmvitreg.engine.process_group import process_group
+from mmvitreg.token_labels.generation import AnnotationJob, annotate
 from mmvitreg.token_labels.image_list import list_images
 from mmvitreg.token_labels.resume import verify_store
 
@@ -103,15 +103,14 @@ def main(argv=None) -> int:
                                args.limit)
     if args.verify:
         return report_problems(args.out, keys, verify_store(args.out, keys))
-    started = init_distributed()
-    try:
+    # Under torchrun: gloo on CPU, NCCL through mmengine with a GPU.
+    several = int(os.environ.get('WORLD_SIZE', '1')) > 1
+    with process_group(Config(), 'pytorch' if several else 'none',
+                       open_cuda=True):
         t0 = time.time()
         n = annotate(job_of(args), folder, keys)
         print(f'rank {dist.get_rank()}: annotated {n} images in '
               f'{time.time() - t0:.1f} s', flush=True)
-    finally:
-        if started:
-            torch.distributed.destroy_process_group()
     return 0
 
 

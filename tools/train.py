@@ -22,11 +22,10 @@ import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
 from mmengine.config import DictAction  # noqa: E402
 
 from mmvitreg.cli import (build_runner, check_class_count,  # noqa: E402
-                           close_cpu_process_group,
-                           check_data_paths, init_cpu_process_group,
-                           load_config, task_of)
+                           check_data_paths, load_config, task_of)
 from mmvitreg.cli.resume_checkpoint import require_readable  # noqa: E402
 from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
+from mmvitreg.engine.process_group import process_group  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -90,10 +89,14 @@ def main(argv=None) -> None:
     # Fail on missing data before the Runner creates or writes the work dir.
     check_data_paths(cfg, train=True)
     check_class_count(cfg)
-    opened = init_cpu_process_group(cfg, args.launcher)
-    runner = build_runner(cfg)
-    runner.train()
-    close_cpu_process_group(opened)
+    with process_group(cfg, args.launcher):
+        train(cfg)
+
+
+def train(cfg) -> None:
+    """Build the Runner and train; the Runner (which holds the process
+    group) is garbage once this returns, see ``process_group``."""
+    build_runner(cfg).train()
 
 
 if __name__ == '__main__':

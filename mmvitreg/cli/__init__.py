@@ -9,14 +9,16 @@ besides parsing arguments (not OpenMMLab's inference ``apis``).
   (resumable loops, checked resume), FSDP configs evaluated unsharded;
 - ``resume_checkpoint``: the newest readable checkpoint for ``--resume``;
 - ``checkpoint_check``: strict checkpoint loading, ``CheckpointMismatchError``;
-- ``distributed``: the gloo process group for CPU runs of ``dist_train.sh``.
+
+The process group's lifecycle (gloo on CPU, teardown before the interpreter
+finalizes) lives below, in ``mmvitreg.engine.process_group``, so that
+token-label generation and the tests use the same one.
 
 Kept out of ``mmvitreg/__init__`` so that importing the package for
 registration stays cheap; tools import it explicitly.
 """
 from .checkpoint_check import CheckpointMismatchError, load_checkpoint_strict
 from .config_args import load_config, task_of
-from .distributed import close_cpu_process_group, init_cpu_process_group
 from .preflight import check_class_count, check_data_paths
 from .resume_checkpoint import (CheckpointReadError,
                                 find_resumable_checkpoint)
@@ -24,7 +26,7 @@ from .runner import WorkDirSafeRunner, build_runner, unshard_for_test
 
 __all__ = [
     'CheckpointMismatchError', 'load_checkpoint_strict', 'load_config',
-    'task_of', 'init_cpu_process_group', 'close_cpu_process_group',
+    'task_of',
     'check_data_paths',
     'check_class_count',
     'WorkDirSafeRunner', 'build_runner', 'unshard_for_test',

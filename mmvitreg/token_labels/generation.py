@@ -3,7 +3,8 @@ annotated, one disjoint slice per process, and rank 0 merges the index.
 
 ``tools/generate_token_labels.py`` is argument parsing plus
 :func:`annotate` (or :func:`~.resume.verify_store`); under ``torchrun``
-:func:`init_distributed` opens the process group first.
+``mmvitreg.engine.process_group.process_group`` opens and closes the
+process group around it.
 """
 import os
 import os.path as osp
@@ -13,7 +14,6 @@ from typing import List, Optional
 import numpy as np
 import torch
 from mmengine import dist
-from mmengine.config import Config
 from mmengine.utils import ProgressBar
 
 from .annotator import DenseAnnotator
@@ -43,19 +43,6 @@ class AnnotationJob:
     workers: int = 2
     device: Optional[str] = None
     model_kwargs: dict = field(default_factory=dict)
-
-
-def init_distributed() -> bool:
-    """Open the process group under ``torchrun`` (gloo on CPU); False when
-    there is a single process."""
-    if int(os.environ.get('WORLD_SIZE', '1')) <= 1:
-        return False
-    if torch.cuda.is_available():
-        dist.init_dist('pytorch')
-    else:
-        from mmvitreg.cli.distributed import init_cpu_process_group
-        init_cpu_process_group(Config(), 'pytorch')
-    return True
 
 
 def _device(job: AnnotationJob, world: int) -> str:

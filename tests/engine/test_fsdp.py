@@ -18,7 +18,7 @@ import sys
 
 import pytest
 import torch
-from tool_runner import ROOT, data_options, free_port
+from tool_runner import ROOT, data_options, dist_train
 
 from mmvitreg.engine.strategies.recipe_fsdp_strategy import check_shardable
 
@@ -45,14 +45,9 @@ def _with_ema(tmp, base, hook):
 
 
 def _launch(config, work_dir, digits_root, *extra):
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()),
-               OMP_NUM_THREADS='1')
-    proc = subprocess.run(
-        ['bash', 'tools/dist_train.sh', config, '2', '--work-dir', work_dir,
-         '--no-validate', *extra, '--cfg-options', *OPTIONS,
-         *data_options(digits_root, 'imagenet', train_size=16)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    return proc.returncode, proc.stdout + proc.stderr
+    return dist_train(config, '--work-dir', work_dir, '--no-validate',
+                      *extra, '--cfg-options', *OPTIONS,
+                      *data_options(digits_root, 'imagenet', train_size=16))
 
 
 def _load(path):

@@ -8,12 +8,10 @@ masks after the resume would be rank 0's and the weights would differ.
 """
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import torch
 
-from tool_runner import CLS_CONFIG, ROOT, data_options, free_port
+from tool_runner import CLS_CONFIG, data_options, dist_train
 
 # 64 images / (2 processes x 16) = 2 iterations per epoch; drop path 0.1
 OPTIONS = ['train_cfg.max_epochs=2', 'train_dataloader.batch_size=16',
@@ -25,15 +23,12 @@ OPTIONS = ['train_cfg.max_epochs=2', 'train_dataloader.batch_size=16',
 
 
 def _train(work_dir, digits_root, *extra):
-    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()),
-               OMP_NUM_THREADS='1')
-    proc = subprocess.run(
-        ['bash', 'tools/dist_train.sh', CLS_CONFIG, '2', '--work-dir',
-         work_dir, '--no-validate', *extra, '--cfg-options', *OPTIONS,
-         *data_options(digits_root, 'imagenet', train_size=64)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
-    return proc.stdout + proc.stderr
+    rc, log = dist_train(
+        CLS_CONFIG, '--work-dir', work_dir, '--no-validate', *extra,
+        '--cfg-options', *OPTIONS,
+        *data_options(digits_root, 'imagenet', train_size=64))
+    assert rc == 0, log[-4000:]
+    return log
 
 
 def _load(path):

@@ -3,9 +3,6 @@ import importlib.util
 import os
 import os.path as osp
 import shutil
-import socket
-import subprocess
-import sys
 
 import mmcv
 import numpy as np
@@ -13,11 +10,11 @@ import pytest
 import timm
 import torch
 from mmpretrain.apis import get_model
+from tool_runner import ROOT, torchrun
 
 from mmvitreg.token_labels import (CorruptShardError, DenseAnnotator,
                                    TokenLabelStore, annotator_models)
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'generate_token_labels.py')
 
 VIT_CONFIG = """
@@ -244,25 +241,14 @@ def test_bad_model_name(digits_root, tmp_path):
         run((str(tmp_path / 'missing.py'), ), digits_root, tmp_path / 's')
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def test_two_processes_write_the_same_labels(vit, digits_root, base_store,
                                              tmp_path):
     out = str(tmp_path / 'dist_store')
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    proc = subprocess.run(
-        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
-         '2', '--master_port', str(free_port()), TOOL, *vit, '--data-root',
-         osp.join(digits_root, 'imagenet'), '--out', out, '--limit', '24',
-         '--topk', '3', '--batch-size', '8', '--shard-size', '8',
-         '--workers', '0'],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-4000:]
+    rc, log = torchrun(
+        [TOOL, *vit, '--data-root', osp.join(digits_root, 'imagenet'),
+         '--out', out, '--limit', '24', '--topk', '3', '--batch-size', '8',
+         '--shard-size', '8', '--workers', '0'], timeout=300)
+    assert rc == 0, log[-4000:]
     assert 'with 2 process(es)' in log
     names = sorted(os.listdir(osp.join(out, 'shards')))
     assert [n for n in names if n.endswith('.bin')] == [
