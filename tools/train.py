@@ -24,6 +24,7 @@ from mmengine.config import DictAction  # noqa: E402
 from mmvitreg.cli import (build_runner, check_class_count,  # noqa: E402
                            check_data_paths, load_config, task_of)
 from mmvitreg.cli.resume_checkpoint import require_readable  # noqa: E402
+from mmvitreg.cli.work_dir_lock import lock_work_dir  # noqa: E402
 from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
 from mmvitreg.engine.process_group import process_group  # noqa: E402
 
@@ -89,6 +90,7 @@ def main(argv=None) -> None:
     # Fail on missing data before the Runner creates or writes the work dir.
     check_data_paths(cfg, train=True)
     check_class_count(cfg)
+    lock = lock_work_dir(cfg.work_dir)  # noqa: F841  (held until main ends)
     with process_group(cfg, args.launcher):
         train(cfg)
 
