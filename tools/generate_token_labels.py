@@ -43,6 +43,7 @@ import mmvitreg  # noqa: F401,I001  (compat layer and registries first)
 from mmengine import dist
 from mmengine.config import Config, DictAction
 
+from mmvitreg.cli.parent_watch import die_with_launcher
 from mmvitreg.engine.process_group import process_group
 from mmvitreg.token_labels.generation import AnnotationJob, annotate
 from mmvitreg.token_labels.image_list import list_images
@@ -98,6 +99,7 @@ def report_problems(out: str, keys, problems) -> int:
 
 
 def main(argv=None) -> int:
+    die_with_launcher()  # a rank of a killed torchrun stops with it
     args = parse_args(argv)
     folder, keys = list_images(args.data_root, args.split, args.ann_file,
                                args.limit)

@@ -40,6 +40,7 @@ from mmengine.config import ConfigDict, DictAction  # noqa: E402
 from mmvitreg.cli import (build_runner, check_data_paths,  # noqa: E402
                            load_checkpoint_strict, load_config, task_of,
                            unshard_for_test)
+from mmvitreg.cli.parent_watch import die_with_launcher  # noqa: E402
 from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
 from mmvitreg.datasets.transforms import (  # noqa: E402
     tta_pipeline_with_check)
@@ -137,6 +138,7 @@ def _segmentation_args(cfg, args):
 
 
 def main(argv=None) -> dict:
+    die_with_launcher()  # a rank of a killed torchrun stops with it
     args = parse_args(argv)
     if args.trust_checkpoint:
         os.environ[TRUST_ENV_VAR] = '1'

@@ -23,6 +23,7 @@ from mmengine.config import DictAction  # noqa: E402
 
 from mmvitreg.cli import (build_runner, check_class_count,  # noqa: E402
                            check_data_paths, load_config, task_of)
+from mmvitreg.cli.parent_watch import die_with_launcher  # noqa: E402
 from mmvitreg.cli.resume_checkpoint import require_readable  # noqa: E402
 from mmvitreg.cli.work_dir_lock import lock_work_dir  # noqa: E402
 from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
@@ -82,6 +83,7 @@ def merge_args(cfg, args):
 
 
 def main(argv=None) -> None:
+    die_with_launcher()  # a rank of a killed torchrun stops with it
     args = parse_args(argv)
     if args.trust_checkpoint:
         os.environ[TRUST_ENV_VAR] = '1'

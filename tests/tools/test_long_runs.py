@@ -6,15 +6,17 @@ paused at a known point (``tests/pause_hook.py``) and SIGKILLed.
 import importlib.util
 import os
 import os.path as osp
+import signal
 import socket
 import subprocess
 import sys
 import time
 
 import pytest
+import torch
 
 from kill_runs import digits_options
-from tool_runner import CLS_CONFIG, ROOT, snapshot
+from tool_runner import CLS_CONFIG, ROOT, data_options, dist_train, snapshot
 
 HERE = osp.dirname(osp.dirname(osp.abspath(__file__)))  # tests/
 GONE_WITHIN = 10.0  # seconds
@@ -137,3 +139,114 @@ def test_second_run_refused_then_resume_after_sigkill(digits_root,
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert 'resumed epoch: 0, iter: 4' in resumed.stdout + resumed.stderr
     assert osp.isfile(osp.join(work_dir, 'iter_12.pth'))
+
+
+# -- ranks die with their launcher ----------------------------------------
+RANK_SCRIPT = '''
+import importlib.util, os, sys, time
+spec = importlib.util.spec_from_file_location('pw', sys.argv[1])
+pw = importlib.util.module_from_spec(spec); spec.loader.exec_module(pw)
+if sys.argv[3] == 'watchdog':
+    sys.platform = 'darwin'  # the non-Linux path: a thread polls getppid
+pw.die_with_launcher()
+with open(sys.argv[2], 'w') as f:
+    f.write(str(os.getpid()))
+time.sleep(600)
+'''
+LAUNCHER_SCRIPT = '''
+import subprocess, sys, time
+subprocess.Popen([sys.executable, '-c', sys.argv[1], *sys.argv[2:]])
+time.sleep(600)
+'''
+
+
+@pytest.mark.parametrize('mode,tied', [('prctl', True), ('watchdog', True),
+                                       ('untied', False)])
+def test_rank_ends_with_its_launcher(tmp_path, mode, tied):
+    """A stand-in launcher starts a rank and is SIGKILLed: a rank under
+    ``torchrun`` (``TORCHELASTIC_RUN_ID``) is gone within 10 s, by the
+    parent-death signal or the watchdog; a plain process (the control) is
+    not tied to its parent."""
+    env = dict(os.environ)
+    env.pop('TORCHELASTIC_RUN_ID', None)
+    if tied:
+        env['TORCHELASTIC_RUN_ID'] = 'test'
+    pid_file = str(tmp_path / 'rank.pid')
+    launcher = subprocess.Popen(
+        [sys.executable, '-c', LAUNCHER_SCRIPT, RANK_SCRIPT,
+         osp.join(ROOT, 'mmvitreg', 'cli', 'parent_watch.py'), pid_file,
+         mode], env=env)
+    try:
+        rank = _read_pid(pid_file)
+        launcher.kill()
+        launcher.wait()
+        if tied:
+            _wait_for(lambda: not _alive(rank), GONE_WITHIN,
+                      f'rank {rank} gone after its launcher')
+        else:
+            time.sleep(2)
+            assert _alive(rank)
+    finally:
+        launcher.kill()
+        launcher.wait()
+        if osp.isfile(pid_file) and _alive(rank):
+            os.kill(rank, signal.SIGKILL)
+
+
+# 64 images / (2 processes x 16) = 2 iterations an epoch, as the
+# multi-rank resume test; each rank its own seed
+DIST_OPTIONS = ['train_cfg.max_epochs=2', 'train_dataloader.batch_size=16',
+                'train_dataloader.num_workers=0',
+                'train_dataloader.persistent_workers=False',
+                'default_hooks.checkpoint.interval=1',
+                'default_hooks.checkpoint.max_keep_ckpts=-1',
+                'randomness.seed=0', 'randomness.diff_rank_seed=True']
+
+
+def test_sigkilled_torchrun_takes_its_ranks_and_resume_is_exact(
+        digits_root, tmp_path):
+    """``torchrun`` with 2 gloo ranks, paused after the epoch-1
+    checkpoint, is SIGKILLed: both ranks are gone within 10 s, and a
+    ``--resume`` then ends with the weights of an uninterrupted run."""
+    opts = [*DIST_OPTIONS,
+            *data_options(digits_root, 'imagenet', train_size=64)]
+    straight = str(tmp_path / 'straight')
+    rc, log = dist_train(CLS_CONFIG, '--work-dir', straight,
+                         '--no-validate', '--cfg-options', *opts)
+    assert rc == 0, log[-4000:]
+
+    work_dir = str(tmp_path / 'killed')
+    markers = tmp_path / 'markers'
+    markers.mkdir()
+    torchrun = subprocess.Popen(
+        ['bash', 'tools/dist_train.sh',
+         _pause_config(tmp_path, markers, after_epoch=1), '2',
+         '--work-dir', work_dir, '--no-validate', '--cfg-options', *opts],
+        cwd=ROOT, env=_env(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    ranks = []
+    try:
+        ranks = [_read_pid(str(markers / f'paused_rank{r}'))
+                 for r in (0, 1)]
+        torchrun.send_signal(signal.SIGKILL)  # torchrun alone
+        torchrun.wait()
+        _wait_for(lambda: not any(_alive(p) for p in ranks), GONE_WITHIN,
+                  f'ranks {ranks} gone after torchrun was killed')
+    finally:
+        torchrun.kill()
+        torchrun.wait()
+        for pid in ranks:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert not osp.exists(osp.join(work_dir, 'epoch_2.pth'))
+
+    rc, log = dist_train(CLS_CONFIG, '--work-dir', work_dir, '--resume',
+                         '--no-validate', '--cfg-options', *opts)
+    assert rc == 0, log[-4000:]
+    assert 'resumed epoch: 1, iter: 2' in log
+    want = torch.load(osp.join(straight, 'epoch_2.pth'), map_location='cpu',
+                      weights_only=False)['state_dict']
+    got = torch.load(osp.join(work_dir, 'epoch_2.pth'), map_location='cpu',
+                     weights_only=False)['state_dict']
+    assert want.keys() == got.keys()
+    assert all(torch.equal(want[k], got[k]) for k in want)
