@@ -5,8 +5,9 @@ torch >= 2.6 unpickles with ``weights_only=True`` by default, and mmengine
 training checkpoints fails on ``HistoryBuffer`` and numpy objects kept in the
 message hub. Rather than switching safety off, :func:`safe_torch_load` runs
 torch's weights-only unpickler (its own allow-list: tensors, storages,
-``OrderedDict``, ..., see :func:`torch_admitted_names`) admitting, by their pickled names, exactly the other globals an mmengine
-checkpoint holds, each mapped to a callable that rebuilds only those objects:
+``OrderedDict``, ..., see :func:`torch_admitted_names`) admitting, by their
+pickled names, exactly the other globals an mmengine checkpoint holds, each
+mapped to a callable that rebuilds only those objects:
 
 * ``mmengine.logging.history_buffer.HistoryBuffer``: message-hub scalars,
   rebuilt as a ``HistoryBuffer`` whose pickled statistics methods must be

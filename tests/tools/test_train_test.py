@@ -10,6 +10,7 @@ import os.path as osp
 import pytest
 import torch
 
+from safe_loading import assert_loads_safely
 from tool_runner import (ADE_CONFIG, CITYSCAPES_CONFIG, CLS_CONFIG,
                          data_options, run_tool)
 
@@ -39,6 +40,8 @@ def test_pretrain_then_test_prints_top1(pretrained, digits_root):
     work_dir, ckpt = pretrained
     assert osp.basename(ckpt) == 'epoch_2.pth'
     assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
+    for name in ('epoch_1.pth', 'epoch_2.pth'):  # classifier checkpoints
+        assert_loads_safely(osp.join(work_dir, name))
     proc = run_tool(['tools/test.py', CLS_CONFIG, ckpt, '--work-dir', work_dir,
                      '--cfg-options',
                      *data_options(digits_root, 'imagenet', val_size=64)])
@@ -68,6 +71,7 @@ def test_transfer_trains_and_reports_miou(pretrained, digits_root, tmp_path,
     assert 'Pretrained weights for VisionTransformer' in log
     assert '(100.0%)' in log
     ckpt = last_checkpoint(work_dir)
+    assert_loads_safely(ckpt)  # a segmenter checkpoint
     proc = run_tool(['tools/test.py', config, ckpt, '--work-dir', work_dir,
                      '--out', str(tmp_path / 'pred'), '--cfg-options', *opts])
     assert proc.returncode == 0, proc.stderr[-3000:]
