@@ -44,7 +44,8 @@ def _die() -> None:
 def _set_parent_death_signal() -> bool:
     """``prctl(PR_SET_PDEATHSIG, SIGKILL)``; whether it took effect."""
     libc = ctypes.CDLL(ctypes.util.find_library('c'), use_errno=True)
-    return libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+    args = [ctypes.c_ulong(int(signal.SIGKILL))] + [ctypes.c_ulong(0)] * 3
+    return libc.prctl(PR_SET_PDEATHSIG, *args) == 0  # variadic: longs
 
 
 def _watch_parent(parent: int) -> None:

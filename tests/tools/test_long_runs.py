@@ -64,9 +64,10 @@ def _pause_config(tmp_path, marker_dir, **when) -> str:
 
 
 def _read_pid(marker: str) -> int:
+    """The pid at the start of ``marker``, once it is written."""
     _wait_for(lambda: osp.isfile(marker), 300, f'{marker} written')
     with open(marker) as f:
-        return int(f.read())
+        return int(f.read().split()[0])
 
 
 def _env():
@@ -143,14 +144,18 @@ def test_second_run_refused_then_resume_after_sigkill(digits_root,
 
 # -- ranks die with their launcher ----------------------------------------
 RANK_SCRIPT = '''
-import importlib.util, os, sys, time
+import ctypes, importlib.util, os, sys, threading, time
 spec = importlib.util.spec_from_file_location('pw', sys.argv[1])
 pw = importlib.util.module_from_spec(spec); spec.loader.exec_module(pw)
 if sys.argv[3] == 'watchdog':
     sys.platform = 'darwin'  # the non-Linux path: a thread polls getppid
 pw.die_with_launcher()
-with open(sys.argv[2], 'w') as f:
-    f.write(str(os.getpid()))
+signal = ctypes.c_int(0)  # PR_GET_PDEATHSIG = 2: what the kernel will send
+ctypes.CDLL(None).prctl(2, ctypes.byref(signal), 0, 0, 0)
+watchdog = any(t.name == 'die-with-launcher' for t in threading.enumerate())
+with open(sys.argv[2] + '.tmp', 'w') as f:
+    f.write(f'{os.getpid()} {signal.value} {int(watchdog)}')
+os.replace(sys.argv[2] + '.tmp', sys.argv[2])
 time.sleep(600)
 '''
 LAUNCHER_SCRIPT = '''
@@ -160,9 +165,10 @@ time.sleep(600)
 '''
 
 
-@pytest.mark.parametrize('mode,tied', [('prctl', True), ('watchdog', True),
-                                       ('untied', False)])
-def test_rank_ends_with_its_launcher(tmp_path, mode, tied):
+@pytest.mark.parametrize('mode,tied,how', [
+    ('prctl', True, (signal.SIGKILL, 0)), ('watchdog', True, (0, 1)),
+    ('untied', False, (0, 0))])
+def test_rank_ends_with_its_launcher(tmp_path, mode, tied, how):
     """A stand-in launcher starts a rank and is SIGKILLed: a rank under
     ``torchrun`` (``TORCHELASTIC_RUN_ID``) is gone within 10 s, by the
     parent-death signal or the watchdog; a plain process (the control) is
@@ -176,8 +182,11 @@ def test_rank_ends_with_its_launcher(tmp_path, mode, tied):
         [sys.executable, '-c', LAUNCHER_SCRIPT, RANK_SCRIPT,
          osp.join(ROOT, 'mmvitreg', 'cli', 'parent_watch.py'), pid_file,
          mode], env=env)
+    rank = None
     try:
         rank = _read_pid(pid_file)
+        with open(pid_file) as f:  # (parent-death signal, watchdog thread)
+            assert tuple(int(v) for v in f.read().split()[1:]) == how
         launcher.kill()
         launcher.wait()
         if tied:
@@ -189,7 +198,7 @@ def test_rank_ends_with_its_launcher(tmp_path, mode, tied):
     finally:
         launcher.kill()
         launcher.wait()
-        if osp.isfile(pid_file) and _alive(rank):
+        if rank is not None and _alive(rank):
             os.kill(rank, signal.SIGKILL)
 
 
