@@ -7,6 +7,7 @@ class count must equal the model's ``num_classes``; with token labeling,
 every shard must be intact and every image must have a label. Problems are
 collected (not raised one at a time) so that one pass lists them all.
 """
+import copy
 import os.path as osp
 from dataclasses import dataclass, field
 from multiprocessing import Pool
@@ -83,26 +84,56 @@ def _check_sample(job: tuple) -> Tuple[str, List[str]]:
                            f'{img_path})'] if problems else []
 
 
-def _token_label_store(pipeline) -> Optional[dict]:
-    for step in pipeline or []:
+def _token_label_store(pipeline) -> Tuple[int, Optional[dict]]:
+    """The ``LoadTokenLabel`` step of ``pipeline`` and its index."""
+    for index, step in enumerate(pipeline or []):
         if step.get('type') == 'LoadTokenLabel':
-            return step
-    return None
+            return index, step
+    return -1, None
+
+
+def _build_dataset(cfg: Config, key: str, report: SplitReport):
+    """The dataset of ``cfg[key]`` without its pipeline (the checks read
+    files themselves; a pipeline transform such as ``LoadTokenLabel`` would
+    fail on a missing store before any row is written), or None with the
+    error as a ``dataset`` row."""
+    from mmengine.registry import DATASETS
+    dataset_cfg = copy.deepcopy(cfg[key].dataset)
+    inner = dataset_cfg
+    while 'dataset' in inner:  # wrappers
+        inner = inner.dataset
+    inner.pipeline = []
+    try:
+        dataset = DATASETS.build(dataset_cfg)  # checks paths, ann files
+    except Exception as err:  # missing root or ann file, unknown type
+        report.add('dataset', 1, [f'{cfg.filename}: {key}.dataset: '
+                                  f'{type(err).__name__}: {err}'])
+        return None
+    report.add('dataset', 1, [])
+    while hasattr(dataset, 'dataset'):  # wrappers
+        dataset = dataset.dataset
+    return dataset
 
 
 def check_split(cfg: Config, split: str = 'train', workers: int = 0,
                 progress: bool = True) -> SplitReport:
-    """Check every sample of ``<split>_dataloader.dataset`` of ``cfg``."""
-    from mmengine.registry import DATASETS
+    """Check every sample of ``<split>_dataloader.dataset`` of ``cfg``.
+
+    Every problem, of the config or of the data, is a row of the report
+    (nothing is raised): a missing loader, a dataset that cannot be built,
+    a token-label step without ``store_root``, a bad sample.
+    """
     import mmvitreg  # noqa: F401  (registration)
     init_default_scope(cfg.default_scope)
-    loader = cfg.get(f'{split}_dataloader')
-    if not loader:
-        raise KeyError(f'{cfg.filename}: no {split}_dataloader')
     report = SplitReport()
-    dataset = DATASETS.build(loader.dataset)  # checks paths, ann files
-    while hasattr(dataset, 'dataset'):  # wrappers
-        dataset = dataset.dataset
+    key = f'{split}_dataloader'
+    loader = cfg.get(key)
+    if not loader or 'dataset' not in loader:
+        report.add('config', 1, [f'{cfg.filename}: no {key}.dataset'])
+        return report
+    dataset = _build_dataset(cfg, key, report)
+    if dataset is None:
+        return report
     num_classes, ignore_index = _num_classes(cfg)
     classes = dataset.metainfo.get('classes')
     if num_classes is not None and classes is not None:
@@ -121,22 +152,28 @@ def check_split(cfg: Config, split: str = 'train', workers: int = 0,
             bar.update()
     if pool:
         pool.close()
-    step = _token_label_store(loader.dataset.get('pipeline'))
+    index, step = _token_label_store(loader.dataset.get('pipeline'))
     if step is not None:
-        _check_token_labels(step, infos, report)
+        _check_token_labels(step, infos, report,
+                            f'{key}.dataset.pipeline.{index}.store_root')
     return report
 
 
-def _check_token_labels(step: dict, infos: List[dict],
-                        report: SplitReport) -> None:
+def _check_token_labels(step: dict, infos: List[dict], report: SplitReport,
+                        key: str) -> None:
     from mmvitreg.token_labels import TokenLabelStore
-    root = step['store_root']
+    root = step.get('store_root')
+    if not root:
+        report.add('token shards', 1, [
+            f'LoadTokenLabel has no store_root: set it with --cfg-options '
+            f'{key}=<dir written by tools/generate_token_labels.py>'])
+        return
     try:
         store = TokenLabelStore(root)
         report.add('token shards', len(store.index['shards']),
                    store.verify())
     except Exception as err:
-        report.add('token shards', 1, [f'{root}: {err}'])
+        report.add('token shards', 1, [f'{root} ({key}): {err}'])
         return
     missing = []
     for info in infos:

@@ -57,3 +57,28 @@ def test_class_count_differs_from_num_classes(digits_root):
     assert proc.returncode == 1
     assert _row(proc.stdout, 'class count') == (1, 1)
     assert '10 classes but the model has num_classes=7' in proc.stdout
+
+
+TOKEN_CONFIG = 'configs/demo/vit_tiny_digits_token_labeling.py'
+STORE_KEY = 'train_dataloader.dataset.pipeline.1.store_root'
+
+
+def test_config_problems_are_rows_not_tracebacks(digits_root, tmp_path):
+    """A token-labeling config without (or with a missing) store and a
+    missing data root: one row each, exit 1, no traceback."""
+    opts = data_options(digits_root, 'imagenet', train_size=8)
+    proc = _check(TOKEN_CONFIG, *opts, f'{STORE_KEY}=None')
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert 'Traceback' not in proc.stderr
+    assert _row(proc.stdout, 'images') == (8, 0)
+    assert _row(proc.stdout, 'token shards') == (1, 1)
+    assert ('LoadTokenLabel has no store_root: set it with --cfg-options '
+            f'{STORE_KEY}=') in proc.stdout
+    proc = _check(TOKEN_CONFIG, *opts, f'{STORE_KEY}={tmp_path}/none')
+    assert proc.returncode == 1 and 'Traceback' not in proc.stderr
+    assert _row(proc.stdout, 'token shards') == (1, 1)
+    assert f'{tmp_path}/none ({STORE_KEY}): ' in proc.stdout
+    proc = _check(CLS_CONFIG, *data_options(str(tmp_path), 'imagenet'))
+    assert proc.returncode == 1 and 'Traceback' not in proc.stderr
+    assert _row(proc.stdout, 'dataset') == (1, 1)
+    assert 'train_dataloader.dataset: ' in proc.stdout
