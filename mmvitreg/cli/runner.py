@@ -27,6 +27,8 @@ from mmengine.dist import master_only
 from mmengine.registry import RUNNERS
 from mmengine.runner import BaseLoop, FlexibleRunner, Runner
 
+from mmvitreg.engine.runner.fsdp import is_fsdp
+
 from .resume_checkpoint import find_resumable_checkpoint, require_readable
 
 #: mmengine's default train loops -> their resumable versions.
@@ -102,23 +104,8 @@ class WorkDirSafeRunner(_SafeRunnerMixin, Runner):
 class WorkDirSafeFlexibleRunner(_SafeRunnerMixin, FlexibleRunner):
     """``mmengine.runner.FlexibleRunner`` (strategies: FSDP, DeepSpeed)
     with the config dump, resumable loops and checked resume of
-    :class:`WorkDirSafeRunner`; refuses mmengine's ``EMAHook`` under FSDP
-    (it would average and save one rank's slices: ``ShardedEMAHook``)."""
-
-    def train(self):
-        from mmengine._strategy import FSDPStrategy
-        from mmengine.hooks import EMAHook
-
-        from mmvitreg.engine.hooks import ShardedEMAHook
-        if isinstance(self.strategy, FSDPStrategy) and any(
-                isinstance(hook, EMAHook)
-                and not isinstance(hook, ShardedEMAHook)
-                for hook in self.hooks):
-            raise ValueError(
-                "custom_hooks: type='EMAHook' under FSDP would keep and save "
-                "the EMA of one rank's parameter slices; use "
-                "type='ShardedEMAHook' (same arguments).")
-        return super().train()
+    :class:`WorkDirSafeRunner`. (An ``EMAHook`` of one rank's FSDP slices
+    is refused by ``RecipeFSDPStrategy`` itself, under any runner.)"""
 
 
 def unshard_for_test(cfg: Config) -> bool:
@@ -127,9 +114,7 @@ def unshard_for_test(cfg: Config) -> bool:
     ``FlexibleRunner`` only shards the model inside ``test()``, after the
     strict load ``tools/test.py`` does first (and FSDP needs a process
     group even for one process). Returns whether ``cfg`` was changed."""
-    strategy = cfg.get('strategy') or {}
-    if cfg.get('runner_type') != 'FlexibleRunner' or 'FSDP' not in str(
-            strategy.get('type', '')):
+    if not is_fsdp(cfg):
         return False
     cfg.pop('runner_type')
     cfg.pop('strategy')

@@ -42,7 +42,7 @@ from mmengine.registry import HOOKS
 
 from mmvitreg.engine.finite import (NonFiniteError, describe_keys,
                                     is_finite, nonfinite_tensors)
-from mmvitreg.engine.strategies.recipe_fsdp_strategy import is_fsdp
+from mmvitreg.engine.runner.fsdp import is_fsdp
 
 ACTIONS = ('stop', 'skip')
 

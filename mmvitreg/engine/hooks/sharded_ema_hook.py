@@ -41,7 +41,7 @@ from mmengine.registry import HOOKS, MODELS
 from mmpretrain.engine.hooks import EMAHook
 from torch import nn
 
-from mmvitreg.engine.strategies.recipe_fsdp_strategy import is_fsdp
+from mmvitreg.engine.runner.fsdp import is_fsdp
 
 PREFIX = 'module.'
 
