@@ -13,9 +13,19 @@ traceback, also across loader workers) naming every ``*_path`` of the
 sample (``img_path``, ``seg_map_path``, ...). The exception itself (type,
 message) is unchanged, so code that catches it behaves as before.
 """
+import functools
 from typing import Any, Dict
 
 NOTE_PREFIX = 'mmvitreg: the pipeline failed on the sample with '
+
+#: The mmengine 0.10.7 method :func:`install` wraps (``'module:qualname':
+#: (sha256[:16] of inspect.getsource, what to re-check)``;
+#: tests/compat/test_upstream_drift.py).
+UPSTREAM_SOURCES = {
+    'mmengine.dataset.base_dataset:Compose.__call__': (
+        '9865414baaf9c01e', 'install(): still the one call that runs a '
+        "dataset's pipeline on one sample dict, (self, data)"),
+}
 
 
 def sample_files(data: Any) -> str:
@@ -29,12 +39,20 @@ def sample_files(data: Any) -> str:
 
 
 def install() -> None:
-    """Wrap ``mmengine.dataset.Compose.__call__`` once (idempotent)."""
+    """Wrap ``mmengine.dataset.Compose.__call__`` once (idempotent).
+
+    A patch, not a subclass: every dataset builds mmengine's ``Compose``
+    itself (``BaseDataset.__init__``), with no registry or argument to
+    substitute another class. ``functools.wraps`` keeps the name, doc and
+    signature (``__wrapped__``); tests/compat/test_upstream_drift.py fails
+    if mmengine's ``Compose.__call__(self, data)`` changes.
+    """
     from mmengine.dataset import Compose
     if getattr(Compose.__call__, '_names_sample_files', False):
         return
     original = Compose.__call__
 
+    @functools.wraps(original)
     def __call__(self, data):
         try:
             return original(self, data)
@@ -47,5 +65,4 @@ def install() -> None:
             raise
 
     __call__._names_sample_files = True
-    __call__.__doc__ = original.__doc__
     Compose.__call__ = __call__

@@ -2,8 +2,9 @@
 
 mmengine's ``CheckpointHook._save_best_checkpoint`` deletes the previous
 ``best_*`` file, then writes the new one in place. The hook is driven here
-directly with a minimal runner whose ``save_checkpoint`` writes a small
-file, or dies half-way (as a kill or a full disk would) when told to.
+through its public hook point ``after_val_epoch`` with a minimal runner
+whose ``save_checkpoint`` writes a small file, or dies half-way (as a kill
+or a full disk would) when told to.
 """
 import os
 import os.path as osp
@@ -16,7 +17,7 @@ from mmvitreg.engine.hooks import AtomicCheckpointHook
 
 
 class _Runner:
-    """What ``_save_best_checkpoint`` reads from a runner."""
+    """What ``CheckpointHook.after_val_epoch`` reads from a runner."""
 
     def __init__(self, work_dir: str) -> None:
         self.work_dir = work_dir
@@ -51,12 +52,12 @@ def test_new_best_replaces_the_previous_one(tmp_path):
     runner = _Runner(str(tmp_path))
     hook = _hook(runner)
     runner.epoch = 1
-    hook._save_best_checkpoint(runner, {'accuracy/top1': 50.0})
+    hook.after_val_epoch(runner, {'accuracy/top1': 50.0})
     runner.epoch = 2
-    hook._save_best_checkpoint(runner, {'accuracy/top1': 40.0})  # worse
+    hook.after_val_epoch(runner, {'accuracy/top1': 40.0})  # worse
     assert _files(tmp_path) == ['best_accuracy_top1_epoch_1.pth']
     runner.epoch = 3
-    hook._save_best_checkpoint(runner, {'accuracy/top1': 60.0})
+    hook.after_val_epoch(runner, {'accuracy/top1': 60.0})
     assert _files(tmp_path) == ['best_accuracy_top1_epoch_3.pth']
     assert torch.load(tmp_path / 'best_accuracy_top1_epoch_3.pth')[
         'epoch'] == 3
@@ -67,10 +68,10 @@ def test_failed_write_keeps_the_previous_best_and_no_partial_file(tmp_path):
     runner = _Runner(str(tmp_path))
     hook = _hook(runner)
     runner.epoch = 1
-    hook._save_best_checkpoint(runner, {'accuracy/top1': 50.0})
+    hook.after_val_epoch(runner, {'accuracy/top1': 50.0})
     runner.epoch, runner.fail_after_bytes = 2, 1000
     with pytest.raises(OSError, match='No space left'):
-        hook._save_best_checkpoint(runner, {'accuracy/top1': 60.0})
+        hook.after_val_epoch(runner, {'accuracy/top1': 60.0})
     # mmengine's order leaves nothing here (old deleted, new half-written
     # under its final name); the previous best is intact, the partial
     # write only exists as a temporary file, removed at the next start
@@ -78,8 +79,11 @@ def test_failed_write_keeps_the_previous_best_and_no_partial_file(tmp_path):
                                 'best_accuracy_top1_epoch_1.pth']
     assert torch.load(tmp_path / 'best_accuracy_top1_epoch_1.pth')[
         'epoch'] == 1
-    # the runner and the file backend are left unpatched
+    # the runner is left unpatched, the backend deletes again
     assert 'save_checkpoint' not in vars(runner)
-    assert 'remove' not in vars(hook.file_backend)
+    doomed = tmp_path / 'doomed'
+    doomed.write_bytes(b'')
+    hook.file_backend.remove(str(doomed))
+    assert not doomed.exists()
     _hook(runner)  # a restarted run cleans the temporary file
     assert _files(tmp_path) == ['best_accuracy_top1_epoch_1.pth']

@@ -37,6 +37,26 @@ from mmengine.runner.loops import _InfiniteDataloaderIterator
 from .rng_state import get_rng_state, rank_rng_state, set_rng_state
 from .seeded_loading import SeededSampler, seeded_dataloader
 
+#: The mmengine 0.10.7 code these loops copy or import, as
+#: ``'module:qualname': (sha256[:16] of inspect.getsource, what to
+#: re-check)``; tests/compat/test_upstream_drift.py fails when one changes.
+UPSTREAM_SOURCES = {
+    'mmengine.runner.loops:EpochBasedTrainLoop.run': (
+        '51ae20508b4d459f', 'ResumableEpochBasedTrainLoop.run (hooks, '
+        'validation condition)'),
+    'mmengine.runner.loops:EpochBasedTrainLoop.run_epoch': (
+        '5a9b993c3e9727d4', 'ResumableEpochBasedTrainLoop.run_epoch'),
+    'mmengine.runner.loops:EpochBasedTrainLoop.run_iter': (
+        '407a13390ddeff6d', '_ResumableMixin._step'),
+    'mmengine.runner.loops:IterBasedTrainLoop.run': (
+        'f5de0b5cf6e25e3b', 'ResumableIterBasedTrainLoop.run'),
+    'mmengine.runner.loops:IterBasedTrainLoop.run_iter': (
+        '16915bb18ebb5f90', '_ResumableMixin._step'),
+    'mmengine.runner.loops:_InfiniteDataloaderIterator': (
+        'e43515e544958c3b', 'ResumableIterBasedTrainLoop._skip_iterations '
+        '(a fresh iterator after the sampler skipped)'),
+}
+
 
 def _build_seeded(runner, dataloader):
     """Build ``dataloader`` as mmengine's loops do, then add seeding."""
