@@ -167,7 +167,8 @@ class RecipeFSDPStrategy(FSDPStrategy):
             config = copy.copy(getattr(self, name))
             if getattr(config, 'offload_to_cpu', False):
                 config.offload_to_cpu = False
-                cleared.append(f'strategy.state_dict_cfg.{name}.offload_to_cpu')
+                cleared.append(
+                    f'strategy.state_dict_cfg.{name}.offload_to_cpu')
             setattr(self, name, config)
         if cleared:
             print_log(
