@@ -22,7 +22,8 @@ import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
 from mmengine.config import DictAction  # noqa: E402
 
 from mmvitreg.cli import (build_runner, check_class_count,  # noqa: E402
-                           check_data_paths, load_config, task_of)
+                           check_data_paths, check_pretrained_files,
+                           load_config, task_of)
 from mmvitreg.cli.parent_watch import die_with_launcher  # noqa: E402
 from mmvitreg.cli.resume_checkpoint import require_readable  # noqa: E402
 from mmvitreg.cli.work_dir_lock import lock_work_dir  # noqa: E402
@@ -92,6 +93,7 @@ def main(argv=None) -> None:
     # Fail on missing data before the Runner creates or writes the work dir.
     check_data_paths(cfg, train=True)
     check_class_count(cfg)
+    check_pretrained_files(cfg)
     lock = lock_work_dir(cfg.work_dir)  # noqa: F841  (held until main ends)
     with process_group(cfg, args.launcher):
         train(cfg)

@@ -6,7 +6,8 @@
 # fine-tuning).
 _base_ = './upernet_vit_tiny_digits_ade20k.py'
 
-pretrained = 'work_dirs/demo/deit3_tiny_digits/epoch_25.pth'
+# What the main job (tools/demo.py --rows deit3, seed 0, 15 epochs) writes.
+pretrained = 'work_dirs/demo/runs/deit3/seed0/pretrain/epoch_15.pth'
 embed_dims = 64
 crop_size = (64, 64)
 model = dict(

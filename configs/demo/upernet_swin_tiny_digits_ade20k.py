@@ -6,7 +6,9 @@
 # poly stay.
 _base_ = '../seg/upernet_swin_b_ade20k.py'
 
-pretrained = 'work_dirs/demo/swin_tiny_digits/epoch_10.pth'
+# The main job does not pretrain Swin: this is what
+# `tools/train.py configs/demo/swin_tiny_digits.py` writes (10 epochs).
+pretrained = 'work_dirs/swin_tiny_digits/epoch_10.pth'
 embed_dims = 32
 channels = 64
 num_classes = 11

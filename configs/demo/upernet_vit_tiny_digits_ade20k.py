@@ -7,7 +7,10 @@
 # with ``--cfg-options model.backbone.init_cfg.checkpoint=...``.
 _base_ = '../seg/upernet_deit_s24_ade20k.py'
 
-pretrained = 'work_dirs/demo/vit_tiny_digits/epoch_25.pth'
+# What the main job (tools/demo.py, baseline row, seed 0, 15 epochs) writes;
+# tools/train.py fails before the Runner starts if it is missing, naming
+# model.backbone.init_cfg.checkpoint.
+pretrained = 'work_dirs/demo/runs/baseline/seed0/pretrain/epoch_15.pth'
 embed_dims = 64
 channels = 64
 num_classes = 11

@@ -7,7 +7,8 @@
 # data, norm type (BN for SyncBN), pretrained path and schedule.
 _base_ = '../seg/upernet_deit_b24_cityscapes.py'
 
-pretrained = 'work_dirs/demo/vit_tiny_digits/epoch_25.pth'
+# What the main job (tools/demo.py, baseline row, seed 0, 15 epochs) writes.
+pretrained = 'work_dirs/demo/runs/baseline/seed0/pretrain/epoch_15.pth'
 embed_dims = 64
 channels = 64
 num_classes = 11

@@ -19,7 +19,8 @@ registration stays cheap; tools import it explicitly.
 """
 from .checkpoint_check import CheckpointMismatchError, load_checkpoint_strict
 from .config_args import load_config, task_of
-from .preflight import check_class_count, check_data_paths
+from .preflight import (check_class_count, check_data_paths,
+                        check_pretrained_files)
 from .resume_checkpoint import (CheckpointReadError,
                                 find_resumable_checkpoint)
 from .runner import WorkDirSafeRunner, build_runner, unshard_for_test
@@ -28,7 +29,7 @@ __all__ = [
     'CheckpointMismatchError', 'load_checkpoint_strict', 'load_config',
     'task_of',
     'check_data_paths',
-    'check_class_count',
+    'check_class_count', 'check_pretrained_files',
     'WorkDirSafeRunner', 'build_runner', 'unshard_for_test',
     'CheckpointReadError',
     'find_resumable_checkpoint'
