@@ -89,6 +89,18 @@ def _assert_same_tensors(got, expected) -> None:
         assert torch.equal(got[key], expected[key]), key
 
 
+def _same_sgd_step(parent, child, data) -> None:
+    """One ``train_step`` (SGD) of each from the same weights on the same
+    batch: the same logged losses and the same weights after."""
+    for model in (parent, child):
+        model.train()
+    logs = [model.train_step(data(), _sgd(model))
+            for model in (parent, child)]
+    assert 'loss' in logs[0]
+    _assert_same_tensors(logs[1], logs[0])
+    _assert_same_tensors(child.state_dict(), parent.state_dict())
+
+
 # ----- classifiers: DiverseImageClassifier is ImageClassifier ------------
 @pytest.mark.parametrize('parent_cfg', [RESNET, VIT], ids=['resnet', 'vit'])
 def test_diverse_classifier_is_image_classifier(parent_cfg):
@@ -119,14 +131,7 @@ def test_diverse_classifier_is_image_classifier(parent_cfg):
     with pytest.raises(RuntimeError, match='Invalid mode "unknown"'):
         child(inputs, mode='unknown')
 
-    # one SGD step from the same weights on the same batch: same weights
-    for model in (parent, child):
-        model.train()
-    logs = [model.train_step(_cls_data(), _sgd(model))
-            for model in (parent, child)]
-    assert list(logs[1]) == list(logs[0]) and 'loss' in logs[0]
-    assert torch.equal(logs[1]['loss'], logs[0]['loss'])
-    _assert_same_tensors(child.state_dict(), parent.state_dict())
+    _same_sgd_step(parent, child, _cls_data)
 
 
 def test_diverse_classifier_checks_backbone_only_for_its_losses():
@@ -271,9 +276,4 @@ def test_diverse_encoder_decoder_is_encoder_decoder(test_cfg):
     with pytest.raises(RuntimeError, match='Invalid mode'):
         child(inputs, mode='unknown')
 
-    for model in (parent, child):
-        model.train()
-    logs = [model.train_step(_seg_data(), _sgd(model))
-            for model in (parent, child)]
-    assert list(logs[1]) == list(logs[0]) and 'loss' in logs[0]
-    _assert_same_tensors(child.state_dict(), parent.state_dict())
+    _same_sgd_step(parent, child, _seg_data)
