@@ -64,10 +64,15 @@ DEIT3VIT = _classifier(
     neck=False)
 
 
-def _build_cls(cfg: dict):
-    init_default_scope('mmpretrain')
+def _build(cfg: dict, scope: str = 'mmpretrain'):
+    """``cfg`` built as from a config file in ``scope``, seeded weights."""
+    init_default_scope(scope)
     torch.manual_seed(0)
-    return CLS_MODELS.build(ConfigDict(copy.deepcopy(cfg)))
+    registry = CLS_MODELS if scope == 'mmpretrain' else SEG_MODELS
+    return registry.build(ConfigDict(copy.deepcopy(cfg)))
+
+
+_build_cls = _build
 
 
 def _cls_data(batch: int = 2) -> dict:
@@ -224,9 +229,7 @@ RESNET_FCN = dict(
 
 
 def _build_seg(cfg: dict):
-    init_default_scope('mmseg')
-    torch.manual_seed(0)
-    return SEG_MODELS.build(ConfigDict(copy.deepcopy(cfg)))
+    return _build(cfg, 'mmseg')
 
 
 def _seg_data(batch: int = 2) -> dict:
