@@ -17,9 +17,11 @@ machines only on file systems whose ``flock`` spans them (NFSv4, Lustre
 with ``flock`` mounts; not every network file system).
 """
 import fcntl
+import functools
 import os
 import os.path as osp
 import socket
+import weakref
 from typing import Optional
 
 LOCK_NAME = '.mmvitreg.lock'
@@ -42,18 +44,33 @@ def launcher_rank() -> int:
 
 class WorkDirLock:
     """The held lock: an open descriptor of the lock file. Released by
-    :meth:`release`, when the object is garbage, or when the process ends."""
+    :meth:`release`, when the object is garbage, or when the process ends.
+
+    A forked child (a DataLoader worker) shares the descriptor's open file,
+    and with it the lock, which would outlive a SIGKILLed holder by the
+    seconds its workers take to notice: children close their copy at fork
+    (closing a copy, unlike ``LOCK_UN``, leaves the holder's lock)."""
 
     def __init__(self, fd: int, path: str) -> None:
         self.fd, self.path = fd, path
+        os.register_at_fork(after_in_child=functools.partial(
+            _close_in_child, weakref.ref(self)))
 
     def release(self) -> None:
+        """Close this process's descriptor: the lock ends with the last
+        one (in a forked child: the child's copy only)."""
         if self.fd is not None:
-            os.close(self.fd)  # closing the last descriptor unlocks
+            os.close(self.fd)
             self.fd = None
 
     def __del__(self) -> None:
         self.release()
+
+
+def _close_in_child(lock_ref: 'weakref.ref[WorkDirLock]') -> None:
+    lock = lock_ref()
+    if lock is not None:
+        lock.release()
 
 
 def _holder(fd: int) -> str:

@@ -99,6 +99,33 @@ def test_lock_refuses_a_second_holder_naming_it_and_writes_nothing(
     lock.lock_work_dir(work_dir).release()  # free again
 
 
+FORKING_HOLDER = '''
+import importlib.util, os, signal, sys, time
+spec = importlib.util.spec_from_file_location('lock', sys.argv[1])
+lock = importlib.util.module_from_spec(spec); spec.loader.exec_module(lock)
+held = lock.lock_work_dir(sys.argv[2])
+if os.fork() == 0:  # a DataLoader worker, say: outlives its parent
+    time.sleep(20)
+    os._exit(0)
+os.kill(os.getpid(), signal.SIGKILL)
+'''
+
+
+def test_lock_goes_with_its_holder_not_its_forked_children(tmp_path):
+    """A holder SIGKILLed while a forked child of it lives: the lock is
+    free at once (a child's inherited copy would keep it)."""
+    work_dir = str(tmp_path / 'work')
+    env = {k: v for k, v in os.environ.items() if k not in
+           ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK', 'PMI_RANK')}
+    holder = subprocess.run(
+        [sys.executable, '-c', FORKING_HOLDER,
+         osp.join(ROOT, 'mmvitreg', 'cli', 'work_dir_lock.py'), work_dir],
+        env=env, timeout=60)
+    assert holder.returncode == -signal.SIGKILL
+    lock = _load_module('work_dir_lock')
+    lock.lock_work_dir(work_dir).release()  # not held by the live child
+
+
 def test_second_run_refused_then_resume_after_sigkill(digits_root,
                                                       tmp_path):
     """A paused run holds the work dir; a second ``tools/train.py`` there
