@@ -22,10 +22,13 @@ from mmvitreg.datasets.checks import check_split  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Validate a data split')
+    parser = argparse.ArgumentParser(
+        description='Validate a data split',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('config', help='config file path')
     parser.add_argument('--split', default='train',
-                        choices=['train', 'val', 'test'])
+                        choices=['train', 'val', 'test'],
+                        help='which <split>_dataloader of the config')
     parser.add_argument('--workers', type=int, default=0,
                         help='reader processes (0: this process)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,

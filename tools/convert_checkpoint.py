@@ -35,13 +35,15 @@ from mmvitreg.converters import FORMATS, CheckpointFormatError, convert_file
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.split('\n\n')[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('src', help='public checkpoint (.pth)')
     p.add_argument('dst', help='where to write the slim checkpoint')
     p.add_argument('--type',
                    default='auto',
                    choices=('auto', ) + FORMATS,
-                   help='source format (default: detect from key names)')
+                   help='source format (auto: detect from key names)')
     p.add_argument('--img-size',
                    type=int,
                    nargs='+',

@@ -71,11 +71,14 @@ def table(records: List[dict]) -> str:
 
 
 def main(argv=None) -> List[dict]:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n\n')[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('--rows', default=','.join(ROWS),
                         help='comma-separated rows of the ablation '
                         '(benchmarks/ablation.py --help lists them all)')
-    parser.add_argument('--work-dir', default='work_dirs/demo')
+    parser.add_argument('--work-dir', default='work_dirs/demo',
+                        help='root of every run, table and plot')
     parser.add_argument('--quick', action='store_true',
                         help='shortest schedules (smoke test)')
     parser.add_argument('--jobs', type=int,

@@ -24,7 +24,9 @@ from mmvitreg.engine.finite import NonFiniteError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.split('\n\n')[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('ckpt', help='checkpoint written by tools/train.py')
     p.add_argument('out', help='where to write the timm state dict')
     p.add_argument('--to', choices=EXPORT_FORMATS, default='timm',

@@ -54,23 +54,28 @@ MAX_LISTED = 50
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        description='Write top-k dense token labels of a machine annotator.')
+        description='Write top-k dense token labels of a machine annotator.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('model', help='mmpretrain classifier config (.py) or a '
                    'timm model name')
     p.add_argument('checkpoint', nargs='?', help='checkpoint (mmpretrain '
                    'checkpoint, or a timm state dict)')
     p.add_argument('--data-root', required=True, help='ImageNet-layout root')
-    p.add_argument('--split', default='train')
+    p.add_argument('--split', default='train',
+                   help='split folder under --data-root (train, val)')
     p.add_argument('--ann-file', help='list of "relative/path [label]" lines '
                    '(default: <data-root>/meta/<split>.txt if present)')
     p.add_argument('--limit', type=int, help='first N images of the list')
     p.add_argument('--out', required=True, help='store directory')
-    p.add_argument('--topk', type=int, default=5)
+    p.add_argument('--topk', type=int, default=5,
+                   help='scores kept per token (the store is top-k)')
     p.add_argument('--resolution', type=int,
                    help='annotation input size S (default: the model\'s: '
                    'a ViT\'s img_size, else the config\'s test crop)')
-    p.add_argument('--batch-size', type=int, default=32)
-    p.add_argument('--shard-size', type=int, default=1024)
+    p.add_argument('--batch-size', type=int, default=32,
+                   help='images per annotator forward pass')
+    p.add_argument('--shard-size', type=int, default=1024,
+                   help='images per store shard (the unit of resuming)')
     p.add_argument('--workers', type=int, default=2,
                    help='image-decoding workers per process')
     p.add_argument('--device', help='default: cuda if available, else cpu')

@@ -17,7 +17,9 @@ from mmvitreg.datasets.digits import MARKER, prepare_digits
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.split('\n\n')[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('--out', default='data/digits', help='root of the tree')
     p.add_argument(
         '--size',
@@ -29,9 +31,12 @@ def parse_args(argv=None):
         type=int,
         default=64,
         help='side of the segmentation scenes (px)')
-    p.add_argument('--train-scenes', type=int, default=300)
-    p.add_argument('--val-scenes', type=int, default=60)
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--train-scenes', type=int, default=300,
+                   help='segmentation training scenes')
+    p.add_argument('--val-scenes', type=int, default=60,
+                   help='segmentation validation scenes')
+    p.add_argument('--seed', type=int, default=0,
+                   help='seed of the split and the scene layout')
     p.add_argument(
         '--force',
         action='store_true',

@@ -21,7 +21,9 @@ from mmvitreg.engine.finite import NonFiniteError
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.split('\n\n')[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('in_file', help='checkpoint written by tools/train.py')
     p.add_argument('out_file', help='output name; -<sha8>.pth is appended')
     args = p.parse_args(argv)

@@ -27,14 +27,16 @@ from mmvitreg.experiments.reproduce import (ROWS, Context, Launch, get_row,
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.split('\n\n')[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument('rows', nargs='*', metavar='ROW',
                    help='one or more rows (see --list), or all; rows run '
                    'one after the other and share their common stages')
     p.add_argument('--list', action='store_true',
                    help='print every row with its published number')
     p.add_argument('--launcher', choices=('none', 'pytorch', 'slurm'),
-                   default='none')
+                   default='none', help='how each stage is launched')
     p.add_argument('--gpus', type=int, default=8,
                    help='processes per train/test stage (pytorch, slurm)')
     p.add_argument('--partition', default='', help='Slurm partition')

@@ -32,9 +32,12 @@ from mmvitreg.engine.process_group import process_group  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Train a model')
+    parser = argparse.ArgumentParser(
+        description='Train a model',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument('--work-dir', help='the dir to save logs and models '
+                        "(None: the config's, else work_dirs/<config name>)")
     parser.add_argument(
         '--resume', nargs='?', type=str, const='auto',
         help='resume from CKPT, or without a value from the latest '
@@ -55,7 +58,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--launcher', default='none',
                         choices=['none', 'pytorch', 'slurm', 'mpi'],
                         help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0,
+                        help='set by the launcher (LOCAL_RANK)')
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args

@@ -31,10 +31,13 @@ def replace_table(text: str, table: str, path: str) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('--write', action='store_true',
                         help='write the table into README.md')
-    parser.add_argument('--readme', default=osp.join(ROOT, 'README.md'))
+    parser.add_argument('--readme', default=osp.join(ROOT, 'README.md'),
+                        help='the README whose model zoo table to write')
     args = parser.parse_args(argv)
     table = model_zoo_table()
     if not args.write:

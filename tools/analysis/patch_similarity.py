@@ -38,12 +38,13 @@ __all__ = ['default_labels', 'main', 'parse_args']
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Per-layer mean pairwise cosine similarity of patch '
-        'tokens (over-smoothing diagnosis) for one or more checkpoints.')
+        'tokens (over-smoothing diagnosis) for one or more checkpoints.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument(
         'pairs', nargs='+', metavar='CONFIG CKPT',
         help='config file and checkpoint, repeated for each model')
     parser.add_argument('--num-images', type=int, default=256,
-                        help='images to average over (default 256)')
+                        help='images to average over')
     parser.add_argument('--split', choices=['val', 'train', 'test'],
                         default='val', help='which data loader of the '
                         'config to read (in file order, no shuffling)')
