@@ -9,6 +9,8 @@ besides parsing arguments (not OpenMMLab's inference ``apis``).
   (resumable loops, checked resume), FSDP configs evaluated unsharded;
 - ``resume_checkpoint``: the newest readable checkpoint for ``--resume``;
 - ``checkpoint_check``: strict checkpoint loading, ``CheckpointMismatchError``;
+- ``work_dir_lock``: one training run per work dir (an OS lock);
+- ``parent_watch``: ranks started by ``torchrun`` die with it;
 
 The process group's lifecycle (gloo on CPU, teardown before the interpreter
 finalizes) lives below, in ``mmvitreg.engine.process_group``, so that
