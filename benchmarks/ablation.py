@@ -2,7 +2,7 @@
 
     python benchmarks/ablation.py [--rows baseline,patch_mixing,...]
         [--seeds 0,1,2] [--jobs 2] [--epochs 15] [--seg-iters 500]
-        [--work-dir work_dirs/ablation] [--out DIR]
+        [--work-dir work_dirs/ablation] [--out DIR] [--report-only]
 
 Rows, controls and schedule: ``mmvitreg/experiments/ablation.py`` (one
 table; adding a row is one line). Each (row, seed) runs ``tools/train.py``,
@@ -21,7 +21,8 @@ import time
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmvitreg.experiments.ablation import (ROWS, Schedule,  # noqa: E402
-                                           check_rows, run_ablation)
+                                           check_rows, load_result, plan,
+                                           run_ablation)
 from mmvitreg.experiments.ablation_report import write_report  # noqa: E402
 
 
@@ -41,6 +42,10 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/ablation')
     parser.add_argument('--out', default=None,
                         help='report folder (default: the work dir)')
+    parser.add_argument('--report-only', action='store_true',
+                        help='run nothing: rewrite the report from the '
+                        'finished runs in the work dir (safe while another '
+                        'process is running the ablation there)')
     return parser.parse_args(argv)
 
 
@@ -61,6 +66,12 @@ def main(argv=None) -> str:
     prepare_digits(osp.join(ROOT, 'data', 'digits'))  # no-op when present
     schedule = Schedule(args.epochs, args.seg_iters)
     out = args.out or args.work_dir
+    if args.report_only:
+        records = [r for r in (load_result(args.work_dir, row.name, seed)
+                               for row, seed in plan(rows, seeds)) if r]
+        table = write_report(records, seeds, schedule, out)
+        print(f'{len(records)} finished runs -> {out}\n{table}')
+        return table
     start = time.time()
     records = run_ablation(
         rows, seeds, args.work_dir, schedule, args.jobs,

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import tool_runs
+from .portable_numerics import machine
+from .train_log import loss_per_epoch, plateau_exit_epoch
 
 DEMO = 'configs/demo/'
 VIT = DEMO + 'vit_tiny_digits.py'
@@ -203,7 +205,8 @@ def run_one(row: AblationRow, seed: int, work_dir: str, schedule: Schedule,
     seed_option = f'randomness.seed={seed}'
     options = schedule.pretrain_options() + [seed_option, *row.options]
     record = dict(row=row.name, seed=seed, config=row.config,
-                  options=list(row.options))
+                  options=list(row.options), commit=tool_runs.git_commit(),
+                  machine=machine())
     if row.annotator:
         store, record['annotator_top1'] = annotators.store(seed)
         options.append(tool_runs.store_option(store))
@@ -211,6 +214,10 @@ def run_one(row: AblationRow, seed: int, work_dir: str, schedule: Schedule,
                                          options, env, quiet=True)
     record.update(top1=cls.get('accuracy/top1'), top5=cls.get('accuracy/top5'),
                   checkpoint=osp.relpath(ckpt, work_dir))
+    with open(osp.join(wd, 'pretrain', 'train.log')) as f:
+        losses = loss_per_epoch(f.read())
+    record.update(loss_per_epoch=[round(v, 4) for v in losses],
+                  plateau_exit_epoch=plateau_exit_epoch(losses))
     curves = tool_runs.patch_similarity(
         {row.name: (row.config, ckpt)}, osp.join(wd, 'patch_similarity'),
         options=row.options, env=env, quiet=True)

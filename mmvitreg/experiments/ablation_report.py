@@ -6,25 +6,15 @@ row with sd error bars)."""
 import json
 import os
 import os.path as osp
-import subprocess
 from typing import Dict, List, Optional, Sequence
 
 from .ablation import ROWS, Schedule
 from .stats import paired_difference, summarise
-from .tool_runs import ROOT
+from .tool_runs import git_commit
 
 # (record key, column title) of the metrics the table summarises
 METRICS = (('top1', 'top-1'), ('top5', 'top-5'),
            ('sim_last', 'last-layer patch sim'), ('ade_miou', 'ADE mIoU'))
-
-
-def git_commit() -> str:
-    """HEAD of the checkout, ``+dirty`` when tracked files changed."""
-    def git(*args):
-        return subprocess.run(['git', *args], cwd=ROOT, capture_output=True,
-                              text=True).stdout.strip()
-    commit = git('rev-parse', 'HEAD') or 'unknown'
-    return commit + ('+dirty' if git('status', '--porcelain', '-uno') else '')
 
 
 def metric(record: dict, key: str) -> Optional[float]:
@@ -152,6 +142,17 @@ def plot(records: Sequence[dict], table: Dict[str, dict],
     return paths
 
 
+def machines(records: Sequence[dict]) -> List[dict]:
+    """The distinct machines the runs name (runs from before the machine
+    was recorded name none), each with its number of runs."""
+    found: Dict[str, dict] = {}
+    for record in records:
+        if 'machine' in record:
+            key = json.dumps(record['machine'], sort_keys=True)
+            found.setdefault(key, dict(record['machine'], runs=0))['runs'] += 1
+    return list(found.values())
+
+
 def write_report(records: Sequence[dict], seeds: Sequence[int],
                  schedule: Schedule, out_dir: str,
                  wall_seconds: Optional[float] = None) -> str:
@@ -165,7 +166,8 @@ def write_report(records: Sequence[dict], seeds: Sequence[int],
                     control=ROWS[n].control, transfer=ROWS[n].transfer,
                     note=ROWS[n].note) for n in table}
     with open(osp.join(out_dir, 'results.json'), 'w') as f:
-        json.dump(dict(commit=git_commit(), seeds=list(seeds),
+        json.dump(dict(commit=git_commit(), machines=machines(records),
+                       seeds=list(seeds),
                        schedule=vars(schedule), wall_seconds=wall_seconds,
                        rows=rows, summary=table, runs=list(records)),
                   f, indent=1)

@@ -14,6 +14,8 @@ import sys
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from .portable_numerics import portable_env
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DIGITS_IMAGENET = 'data/digits/imagenet'
 
@@ -25,9 +27,20 @@ def say(line: str) -> None:
 
 
 def single_thread_env() -> Dict[str, str]:
-    """Environment for runs sharing the cores: one BLAS thread each (which
-    also makes the numbers independent of the machine's load)."""
-    return dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    """Environment for runs sharing the cores: one thread each, and AVX2
+    kernels in ATen, oneDNN and MKL, so that the numbers depend neither on
+    the machine's load nor on which x86 CPU (with AVX2) ran them
+    (``portable_numerics``)."""
+    return portable_env()
+
+
+def git_commit() -> str:
+    """HEAD of the checkout, ``+dirty`` when tracked files changed."""
+    def git(*args):
+        return subprocess.run(['git', *args], cwd=ROOT, capture_output=True,
+                              text=True).stdout.strip()
+    commit = git('rev-parse', 'HEAD') or 'unknown'
+    return commit + ('+dirty' if git('status', '--porcelain', '-uno') else '')
 
 
 def run(cmd: List[str], log: str, env: Optional[dict] = None,
