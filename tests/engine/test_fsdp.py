@@ -235,3 +235,15 @@ def test_fsdp_checkpoint_evaluates_like_any_other(runs, digits_root):
     by_hand = _top1_by_hand(DDP_CONFIG, runs['fsdp']['ckpt'], digits_root,
                             64)
     assert metrics['accuracy/top1'] == pytest.approx(by_hand, abs=1e-4)
+
+
+def test_fsdp_and_ema_checkpoints_load_safely(runs):
+    """DDP + EMAHook, FSDP + ShardedEMAHook and the resumed FSDP run's
+    checkpoints load with the safe loader's allow-list alone."""
+    from safe_loading import assert_loads_safely
+    for name, epochs in (('ddp', (1, 2)), ('fsdp', (1, 2)),
+                         ('resumed', (2, ))):
+        for epoch in epochs:
+            got = assert_loads_safely(
+                osp.join(runs[name]['dir'], f'epoch_{epoch}.pth'))
+            assert 'ema_state_dict' in got

@@ -4,6 +4,7 @@ token-labeling row is the longest chain (annotator -> labels -> pretraining
 import json
 import os.path as osp
 
+from safe_loading import assert_loads_safely
 from tool_runner import run_tool
 
 
@@ -33,3 +34,7 @@ def test_quick_demo_token_labeling_row(tmp_path):
     table = (work / 'results.md').read_text()
     assert table.splitlines()[2].startswith('| token_labeling |')
     assert 'token_labeling: annotator top-1' in proc.stdout
+    # the annotator's and the token-labelled ViT's checkpoints load safely
+    for run in (work / 'annotators' / 'seed0' / 'annotator',
+                work / 'runs' / 'token_labeling' / 'seed0' / 'pretrain'):
+        assert_loads_safely((run / 'last_checkpoint').read_text().strip())
