@@ -12,13 +12,12 @@
 # 400. mmengine would restore stage 1's scheduler state instead;
 # mmvitreg's ContinueScheduleHook keeps this config's schedule (cosine over
 # 400 epochs) and moves it to the resumed epoch. EMA weights and the epoch
-# counter are resumed as usual. The optimizer state is resumed too
-# (mmengine's resume), where the release does not restore it: its main.py
-# resume branch has ``optimizer.load_state_dict`` and
+# counter are resumed as usual. The optimizer state is not: the release's
+# main.py resume branch has ``optimizer.load_state_dict`` and
 # ``lr_scheduler.load_state_dict`` commented out, so AdamW's moments
-# restart from zero at epoch 300. This config follows the release for the
-# schedule and mmengine for the optimizer state (a reproduction detail
-# docs/recipes.md states).
+# restart from zero at epoch 300; mmvitreg's FreshOptimizerHook drops the
+# optimizer state of the epoch-300 checkpoint (a refine run interrupted
+# later resumes its own optimizer as usual).
 _base_ = './deit_b24_diverse_released.py'
 
 load_from = 'work_dirs/deit_b24_diverse_released/epoch_300.pth'
@@ -35,4 +34,5 @@ custom_hooks = [
         evaluate_on_origin=True,
         priority='ABOVE_NORMAL'),
     dict(type='ContinueScheduleHook'),
+    dict(type='FreshOptimizerHook', at_epoch=300),
 ]

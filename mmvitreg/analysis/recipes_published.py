@@ -120,9 +120,10 @@ PUBLISHED = {
         _GONG_RELEASED, **{
             'optimizer': ('AdamW; at the refine stage optimizer and '
                           'lr-scheduler state are not restored (both loads '
-                          'commented out); config follows the release for '
-                          'the schedule (ContinueScheduleHook) but resumes '
-                          'the optimizer state (mmengine)', GONG_MAIN)}),
+                          'commented out); config follows the release: '
+                          'schedule recomputed (ContinueScheduleHook), '
+                          'optimizer state dropped (FreshOptimizerHook)',
+                          GONG_MAIN)}),
     'configs/pretrain/lvvit_s_token_labeling.py': dict(_TL),
     'configs/pretrain/lvvit_m_token_labeling.py': dict(_TL, **{
         'drop path': ('0.2', TL)}),
