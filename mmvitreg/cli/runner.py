@@ -29,6 +29,7 @@ from mmengine.runner import BaseLoop, FlexibleRunner, Runner
 
 from mmvitreg.engine.runner.fsdp import is_fsdp
 
+from .console_log import quiet_console_listings
 from .resume_checkpoint import find_resumable_checkpoint, require_readable
 
 #: mmengine's default train loops -> their resumable versions.
@@ -39,7 +40,15 @@ RESUMABLE_LOOPS = {
 
 
 class _SafeRunnerMixin:
-    """Config dump in the log dir, resumable loops, checked resume."""
+    """Config dump in the log dir, resumable loops, checked resume, the
+    environment/config/hook listings in the log file only."""
+
+    def build_logger(self, *args, **kwargs):
+        """mmengine's logger, whose console skips the start-up listings
+        (:mod:`.console_log`); the log file keeps them."""
+        logger = super().build_logger(*args, **kwargs)
+        quiet_console_listings(logger)
+        return logger
 
     @master_only
     def dump_config(self) -> None:

@@ -5,7 +5,13 @@
   allow-list of what mmengine checkpoints contain.
 * :mod:`.sample_errors`: an exception leaving a dataset pipeline names the
   sample's files.
+* :mod:`.known_warnings`: the known and harmless warnings of the stack,
+  filtered by message.
 """
+from .known_warnings import filter_known_warnings
+
+filter_known_warnings()  # before anything below imports mmengine
+
 from .checkpoint_loading import (TRUST_ENV_VAR, UntrustedCheckpointError,
                                  install_safe_checkpoint_loader,
                                  safe_torch_load)

@@ -33,20 +33,20 @@ from typing import Optional
 #: Name of the ``.pth`` file (sorted after setuptools' ``__editable__``
 #: ``.pth``, which makes the editable ``mmvitreg`` importable).
 PTH_NAME = 'mmvitreg-startup-hook.pth'
-#: The module name the stand-in is registered under (the package's own).
-MMCV_OPS_MODULE = 'mmvitreg.compat.mmcv_ops'
 
 
-def _load_mmcv_ops_module():
-    """``mmvitreg/compat/mmcv_ops.py`` without running ``mmvitreg/__init__``
-    (which imports mmseg and mmpretrain)."""
-    module = sys.modules.get(MMCV_OPS_MODULE)
+def _load_sibling(name: str):
+    """``mmvitreg/compat/<name>.py`` under its own module name, without
+    running ``mmvitreg/__init__`` (which imports mmseg and mmpretrain); the
+    package reuses the module later."""
+    full_name = f'mmvitreg.compat.{name}'
+    module = sys.modules.get(full_name)
     if module is not None:
         return module
-    path = osp.join(osp.dirname(osp.abspath(__file__)), 'mmcv_ops.py')
-    spec = importlib.util.spec_from_file_location(MMCV_OPS_MODULE, path)
+    path = osp.join(osp.dirname(osp.abspath(__file__)), f'{name}.py')
+    spec = importlib.util.spec_from_file_location(full_name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[MMCV_OPS_MODULE] = module
+    sys.modules[full_name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -63,7 +63,7 @@ class _InstallAfterMmcv(importlib.abc.Loader):
     def exec_module(self, module) -> None:
         module.__loader__ = module.__spec__.loader = self.loader
         self.loader.exec_module(module)
-        _load_mmcv_ops_module().install()
+        _load_sibling('mmcv_ops').install()
 
 
 class MmcvOpsStartupHook(importlib.abc.MetaPathFinder):
@@ -81,8 +81,10 @@ class MmcvOpsStartupHook(importlib.abc.MetaPathFinder):
 
 
 def register() -> None:
-    """Put the hook on ``sys.meta_path`` (idempotent; nothing if mmcv is
+    """Filter the stack's known harmless warnings (:mod:`.known_warnings`)
+    and put the hook on ``sys.meta_path`` (idempotent; no hook if mmcv is
     already imported, where ``import mmvitreg`` is the way)."""
+    _load_sibling('known_warnings').filter_known_warnings()
     if 'mmcv' in sys.modules:
         return
     if not any(type(f).__name__ == MmcvOpsStartupHook.__name__
