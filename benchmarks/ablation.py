@@ -62,8 +62,11 @@ def main(argv=None) -> str:
         print(f'note: controls {missing} are not selected; their rows get '
               'no difference column')
     from mmvitreg.datasets.digits import prepare_digits
+    from mmvitreg.datasets.digits_manifest import check_digits
     from mmvitreg.experiments.tool_runs import ROOT
-    prepare_digits(osp.join(ROOT, 'data', 'digits'))  # no-op when present
+    data = prepare_digits(osp.join(ROOT, 'data', 'digits'))['root']
+    for line in check_digits(data):  # other data: named, not fatal
+        print(line)
     schedule = Schedule(args.epochs, args.seg_iters)
     out = args.out or args.work_dir
     if args.report_only:

@@ -16,7 +16,9 @@ the losses); only ``deit3``'s transfer is left to the ablation. Conclusions need
 one seed. Every step runs the command line a user would (``tools/train.py``,
 ``tools/test.py``, ``tools/analysis/patch_similarity.py``,
 ``tools/generate_token_labels.py``); rows run ``--jobs`` at a time with one
-BLAS thread each. Printed and written to ``<work-dir>/results.md`` /
+thread and AVX2 kernels each (``portable_numerics``). Each number is
+printed beside the committed ablation's range for its row and metric
+(``self_check``): within or outside, never a failure. Printed and written to ``<work-dir>/results.md`` /
 ``results.json`` with the per-layer similarity plot
 ``similarity_curves.png``. ``--quick`` shortens every schedule (tests and
 smoke runs; numbers then mean nothing).
@@ -36,12 +38,18 @@ from mmvitreg.experiments import tool_runs  # noqa: E402
 from mmvitreg.experiments.ablation import (Schedule, check_rows,  # noqa: E402
                                            run_ablation, run_dir, transfer)
 from mmvitreg.experiments.ablation_report import plot, summary  # noqa: E402
+from mmvitreg.experiments.portable_numerics import machine  # noqa: E402
+from mmvitreg.experiments.self_check import check  # noqa: E402
 
 ROWS = ('baseline', 'patch_mixing', 'diverse', 'token_labeling', 'deit3')
 # rows whose transfer the main job runs (the ablation transfers deit3 too;
 # here it would take the job past 10 minutes on 2 cores)
 TRANSFER = ('baseline', 'patch_mixing', 'diverse', 'token_labeling')
 QUICK = Schedule(epochs=2, seg_iters=31)
+#: committed ablation reports the self-check compares against (per row, the
+#: one with the most seeds)
+REFERENCES = ('benchmarks/results/ablation_seeds/results.json',
+              'benchmarks/results/ablation/results.json')
 CITYSCAPES = 'configs/demo/upernet_vit_tiny_digits_cityscapes.py'
 
 
@@ -83,7 +91,7 @@ def main(argv=None) -> List[dict]:
                         help='shortest schedules (smoke test)')
     parser.add_argument('--jobs', type=int,
                         default=min(2, os.cpu_count() or 1),
-                        help='rows run in parallel, one BLAS thread each')
+                        help='rows run in parallel, one thread each')
     parser.add_argument('--cityscapes', action='store_true',
                         help='also transfer the baseline to the '
                         'Cityscapes-layout scenes')
@@ -96,9 +104,14 @@ def main(argv=None) -> List[dict]:
             dataclasses.replace(row, transfer=None) for row in rows]
 
     from mmvitreg.datasets.digits import prepare_digits
+    from mmvitreg.datasets.digits_manifest import check_digits
     start = time.time()
     # the tree is generated and ours: an older format is rewritten
-    prepare_digits(osp.join(tool_runs.ROOT, 'data', 'digits'), force=True)
+    data = prepare_digits(osp.join(tool_runs.ROOT, 'data', 'digits'),
+                          force=True)['root']
+    data_warnings = check_digits(data)  # other data: named, not fatal
+    for line in data_warnings:
+        print(line)
     schedule = QUICK if args.quick else Schedule()
     records = run_ablation(rows, [0], args.work_dir, schedule, args.jobs,
                            resume=False)
@@ -113,11 +126,27 @@ def main(argv=None) -> List[dict]:
     with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
         json.dump(records, f, indent=2)
     plot(records, summary(records), args.work_dir)
+    host = machine()
     print(f'\nmmvitreg demo ({time.time() - start:.0f}s, seed 0, '
           f'{"quick" if args.quick else "full"} schedules: pretraining '
           f'{schedule.epochs} epochs, transfer {schedule.seg_iters} '
-          f'iterations)\n{text}')
+          f'iterations; {host["cpu_model"]}, {host["threads_per_run"]} '
+          f'thread per run, {host["isa"]} kernels)\n{text}\n')
+    print('\n'.join(data_warnings + [self_check(records)]))
     return records
+
+
+def self_check(records: List[dict]) -> str:
+    """The self-check table against the committed ablation reports that
+    exist (a missing one is named, not an error: the table is a guide)."""
+    paths = [osp.join(tool_runs.ROOT, p) for p in REFERENCES]
+    found = [p for p in paths if osp.isfile(p)]
+    notes = [f'self-check: {osp.relpath(p, tool_runs.ROOT)} not found'
+             for p in paths if p not in found]
+    if not found:
+        return '\n'.join(notes)
+    text = check(records, found)[0]
+    return '\n'.join(notes + [text.replace(tool_runs.ROOT + osp.sep, '')])
 
 
 if __name__ == '__main__':
