@@ -38,7 +38,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--launcher', choices=('none', 'pytorch', 'slurm'),
                    default='none', help='how each stage is launched')
     p.add_argument('--gpus', type=int, default=8,
-                   help='processes per train/test stage (pytorch, slurm)')
+                   help='processes per train/test stage (pytorch, slurm; '
+                   'with --tiny on a CPU, e.g. 2 gloo processes)')
     p.add_argument('--partition', default='', help='Slurm partition')
     p.add_argument('--work-dir', default=None,
                    help='root of the stages\' work dirs (default '
@@ -74,8 +75,7 @@ def main(argv=None) -> int:
     if args.list:
         print(row_listing(names))
         return 0
-    launch = (Launch('none') if args.tiny else
-              Launch(args.launcher, args.gpus, args.partition))
+    launch = Launch(args.launcher, args.gpus, args.partition)
     work_root = args.work_dir or osp.join(
         'work_dirs', 'reproduce_tiny' if args.tiny else 'reproduce')
     ctx = Context(launch, work_root, args.tiny, args.data_root,
