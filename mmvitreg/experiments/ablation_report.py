@@ -9,7 +9,7 @@ import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 from .ablation import ROWS, Schedule
-from .stats import paired_difference, summarise
+from .stats import epoch_spread, paired_difference, sd_ratio, summarise
 from .tool_runs import git_commit
 
 # (record key, column title) of the metrics the table summarises
@@ -49,8 +49,59 @@ def summary(records: Sequence[dict]) -> Dict[str, dict]:
                     item['diff'] = dict(mean=d.mean, low=d.low, high=d.high,
                                         n=d.n, excludes_zero=d.excludes_zero)
             entry['metrics'][key] = item
+        entry['stability'] = stability(records, name, control)
         out[name] = entry
     return out
+
+
+def stability(records: Sequence[dict], row: str,
+              control: Optional[str]) -> dict:
+    """The row's top-1 seed sd over its control's (seeds both ran; F
+    interval) and the epoch its training loss leaves ln(10) (runs that
+    recorded it)."""
+    out = {}
+    if control is not None:
+        mine, theirs = by_seed(records, row, 'top1'), by_seed(
+            records, control, 'top1')
+        seeds = sorted(set(mine) & set(theirs))
+        r = sd_ratio([mine[s] for s in seeds], [theirs[s] for s in seeds])
+        out['top1_sd_ratio'] = dict(ratio=r.ratio, low=r.low, high=r.high,
+                                    n=len(seeds), method='F distribution')
+    epochs = [r['plateau_exit_epoch'] for r in records
+              if r['row'] == row and 'plateau_exit_epoch' in r]
+    if epochs:
+        e = epoch_spread(epochs)
+        out['plateau_exit_epoch'] = dict(mean=e.mean, low=e.low,
+                                         high=e.high, n=e.n, never=e.never)
+    return out
+
+
+def stability_lines(table: Dict[str, dict]) -> List[str]:
+    """Markdown table: top-1 sd ratio to the control [95% F interval]
+    and the epoch the training loss leaves ln(10)."""
+    lines = ['| row | control | top-1 sd / control sd [95% F] | '
+             'training loss leaves ln(10) at epoch: mean (range) |',
+             '|---|---|---|---|']
+    for name, entry in table.items():
+        st = entry.get('stability', {})
+        r = st.get('top1_sd_ratio')
+        ratio = '' if r is None else (
+            f'n={r["n"]}: -' if r['ratio'] is None else
+            f'{r["ratio"]:.2f} [{r["low"]:.2f}, {r["high"]:.2f}] (n={r["n"]})'
+            + (' *' if r['high'] < 1 or r['low'] > 1 else ''))
+        e = st.get('plateau_exit_epoch')
+        if e is None:
+            epoch = '-'
+        elif e['mean'] is None:
+            epoch = f'never ({e["never"]} of {e["n"]} seeds)'
+        else:
+            epoch = (f'{e["mean"]:.1f} ({e["low"]}-{e["high"]}), '
+                     f'n={e["n"]}')
+            if e['never']:
+                epoch += f', {e["never"]} never left'
+        lines.append(f'| {name} | {entry["control"] or "-"} | {ratio} | '
+                     f'{epoch} |')
+    return lines
 
 
 def cell(item: Optional[dict], digits: int) -> str:
@@ -91,7 +142,17 @@ def markdown(table: Dict[str, dict], seeds: Sequence[int],
         f'epochs, transfer {schedule.seg_iters} iterations (every row).',
         'Cells: mean ± sd over seeds. Δ: difference to the control, paired '
         'by seed, with its 95% t interval; * marks an interval that '
-        'excludes 0.', '', *lines, '', *notes, ''])
+        'excludes 0.', '', *lines, '',
+        'Stability: the ratio of the top-1 standard deviations over the '
+        "seeds both ran (row / control) with its 95% interval from the F "
+        'distribution (assumes independent normal samples: a guide here, '
+        'where seeds pair the runs and plateau seeds make top-1 bimodal); '
+        '* marks an interval that excludes 1. The epoch at which the '
+        "training loss leaves ln(10): the first epoch whose mean logged "
+        'loss is below ln(10) - 0.1, read from each run\'s train.log '
+        '(mean and range over the seeds that left; - where the runs '
+        'predate the record).', '', *stability_lines(table), '',
+        *notes, ''])
 
 
 def plot(records: Sequence[dict], table: Dict[str, dict],

@@ -1,5 +1,7 @@
-"""Summaries over seeds for the ablation: mean +- standard deviation, and a
-paired 95% interval for a row's difference to its control.
+"""Summaries over seeds for the ablation: mean +- standard deviation, a
+paired 95% interval for a row's difference to its control, the ratio of a
+row's seed spread to its control's (``sd_ratio``, F interval), and the
+epoch at which training leaves the chance plateau (``epoch_spread``).
 
 With seeds ``s = 1..n`` run for both a row and its control (same seed: same
 data order and the same initialisation of the shared modules), the paired
@@ -67,3 +69,59 @@ def paired_difference(row: Dict[int, float], control: Dict[int, float],
     half = t * summary.std / math.sqrt(summary.n)
     return PairedDifference(summary.mean, summary.mean - half,
                             summary.mean + half, summary.n)
+
+
+@dataclass(frozen=True)
+class SdRatio:
+    """``sd(row) / sd(control)`` over seeds with its interval (None when
+    either side has fewer than 2 seeds or the control's sd is 0)."""
+    ratio: Optional[float]
+    low: Optional[float]
+    high: Optional[float]
+    n_row: int
+    n_control: int
+
+
+def sd_ratio(row: Sequence[float], control: Sequence[float],
+             confidence: float = 0.95) -> SdRatio:
+    """Ratio of the seed standard deviations, row over control, with the F
+    distribution's interval: for independent normal samples,
+    ``(s_r^2 / s_c^2) / (sigma_r^2 / sigma_c^2)`` follows F(n_r - 1,
+    n_c - 1), so the variance ratio lies in ``[r / F_hi, r / F_lo]`` and
+    the sd ratio in the square roots of that. Seeds pair the two samples
+    and a seed stuck on the chance plateau makes top-1 bimodal, so the
+    interval is a guide, not an exact 95%; a ratio whose interval lies
+    below 1 is the stability claim ("the row's seeds spread less")."""
+    n_r, n_c = len(row), len(control)
+    if n_r < 2 or n_c < 2:
+        return SdRatio(None, None, None, n_r, n_c)
+    s_r, s_c = summarise(row).std, summarise(control).std
+    if s_c == 0:
+        return SdRatio(None, None, None, n_r, n_c)
+    var_ratio = (s_r / s_c)**2
+    tail = (1 - confidence) / 2
+    f_hi = float(_scipy_stats.f.ppf(1 - tail, n_r - 1, n_c - 1))
+    f_lo = float(_scipy_stats.f.ppf(tail, n_r - 1, n_c - 1))
+    return SdRatio(s_r / s_c, math.sqrt(var_ratio / f_hi),
+                   math.sqrt(var_ratio / f_lo), n_r, n_c)
+
+
+@dataclass(frozen=True)
+class EpochSpread:
+    """Epoch at which the training loss leaves ln(10): mean and range over
+    the seeds that left it, and how many never did."""
+    mean: Optional[float]
+    low: Optional[int]
+    high: Optional[int]
+    n: int
+    never: int
+
+
+def epoch_spread(epochs: Sequence[Optional[int]]) -> EpochSpread:
+    """``epochs``: one per seed, None for a seed that never left."""
+    left = [e for e in epochs if e is not None]
+    never = len(epochs) - len(left)
+    if not left:
+        return EpochSpread(None, None, None, len(epochs), never)
+    return EpochSpread(math.fsum(left) / len(left), min(left), max(left),
+                       len(epochs), never)
