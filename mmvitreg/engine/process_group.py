@@ -65,6 +65,16 @@ def _check_torchrun_env() -> None:
             'torchrun.')
 
 
+def _flexible(cfg: Config) -> bool:
+    """Whether ``runner_type`` (a registry name or a class) is a
+    ``FlexibleRunner``, whose strategy wraps the model itself."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import FlexibleRunner
+    kind = cfg.get('runner_type', 'Runner')
+    kind = RUNNERS.get(kind) if isinstance(kind, str) else kind
+    return isinstance(kind, type) and issubclass(kind, FlexibleRunner)
+
+
 def init_cpu_process_group(cfg: Config, launcher: str) -> bool:
     """Open a gloo process group for ``launcher='pytorch'`` without CUDA.
 
@@ -86,8 +96,7 @@ def init_cpu_process_group(cfg: Config, launcher: str) -> bool:
     kwargs = {} if timeout is None else dict(
         timeout=timedelta(seconds=timeout))
     torch_dist.init_process_group(backend='gloo', **kwargs)
-    flexible = cfg.get('runner_type') == 'FlexibleRunner'
-    if not flexible and cfg.get('model_wrapper_cfg') is None:
+    if not _flexible(cfg) and cfg.get('model_wrapper_cfg') is None:
         cfg.model_wrapper_cfg = dict(
             type='CPUDistributedDataParallel',
             broadcast_buffers=False,

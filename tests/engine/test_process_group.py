@@ -94,10 +94,15 @@ def test_single_process_opens_nothing():
         assert not opened and not torch_dist.is_initialized()
 
 
-def test_flexible_runner_gets_no_ddp_wrapper(torchrun_env):
+@pytest.mark.parametrize('runner_type', [
+    'FlexibleRunner', 'mmengine.FlexibleRunner', 'WorkDirSafeFlexibleRunner'
+])
+def test_flexible_runner_gets_no_ddp_wrapper(torchrun_env, runner_type):
     """FSDP configs: the strategy wraps the model; a DDP wrapper config
-    would be ignored but land in the dumped config."""
-    cfg = Config(dict(runner_type='FlexibleRunner'))
+    would be ignored but land in the dumped config. Any name of a
+    FlexibleRunner counts (the tools' subclass included)."""
+    import mmvitreg.cli  # noqa: F401  (registers WorkDirSafeFlexibleRunner)
+    cfg = Config(dict(runner_type=runner_type))
     with process_group(cfg, 'pytorch'):
         pass
     assert 'model_wrapper_cfg' not in cfg
