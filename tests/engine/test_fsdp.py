@@ -7,7 +7,8 @@ a run resumed from the FSDP run's first checkpoint must end with its exact
 weights, optimizer moments and EMA. Expected values come from the DDP run
 and the uninterrupted run, never from the FSDP code.
 
-Three torchrun launches (about 15 s each on 2 cores) shared by the tests.
+Four torchrun launches (about 15 s each on an idle 2-core machine) shared
+by the tests.
 """
 import json
 import os
