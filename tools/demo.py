@@ -12,13 +12,15 @@ The table is seed 0 of the controlled ablation (``benchmarks/ablation.py``):
 the same rows, configs, options and schedule (``Schedule``: pretraining 15
 epochs, transfer 1000 iterations), so each row sits beside its control
 (``patch_mixing`` is the ``diverse`` row's: the same batch augment without
-the losses); only ``deit3``'s transfer is left to the ablation. Conclusions need the ablation's seeds and intervals, not this
-one seed. Every step runs the command line a user would (``tools/train.py``,
+the losses); only ``deit3``'s transfer is left to the ablation.
+Conclusions need the ablation's seeds and intervals, not this one seed.
+Every step runs the command line a user would (``tools/train.py``,
 ``tools/test.py``, ``tools/analysis/patch_similarity.py``,
 ``tools/generate_token_labels.py``); rows run ``--jobs`` at a time with one
 thread and AVX2 kernels each (``portable_numerics``). Each number is
 printed beside the committed ablation's range for its row and metric
-(``self_check``): within or outside, never a failure. Printed and written to ``<work-dir>/results.md`` /
+(``self_check``): within or outside, never a failure. Printed and written
+to ``<work-dir>/results.md`` /
 ``results.json`` with the per-layer similarity plot
 ``similarity_curves.png``. ``--quick`` shortens every schedule (tests and
 smoke runs; numbers then mean nothing).

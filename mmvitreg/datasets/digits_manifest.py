@@ -62,10 +62,10 @@ def check_digits(root: str, marker: str = '.complete.json') -> List[str]:
     for part in PARTS:
         folder = osp.join(root, part)
         if written.get(part) not in (None, found[part]):
-            warnings.append(f'warning: {folder} changed after '
-                            f'prepare_digits wrote it (digest '
-                            f'{found[part][:12]}, written {written[part][:12]})'
-                            '; rerun tools/prepare_digits.py --force')
+            warnings.append(
+                f'warning: {folder} changed after prepare_digits wrote it '
+                f'(digest {found[part][:12]}, written {written[part][:12]}); '
+                'rerun tools/prepare_digits.py --force')
         elif (info.get('args') == DEFAULT_ARGS and part in REFERENCE
               and REFERENCE[part] != found[part]):
             warnings.append(

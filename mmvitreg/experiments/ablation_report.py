@@ -214,6 +214,16 @@ def machines(records: Sequence[dict]) -> List[dict]:
     return list(found.values())
 
 
+def runs_commit(records: Sequence[dict]) -> str:
+    """The commit every run recorded, when they agree (a report rewritten
+    by ``--report-only`` from another checkout names the runs' code, not
+    its own); else this checkout's HEAD."""
+    commits = {r['commit'] for r in records if 'commit' in r}
+    if len(commits) == 1 and all('commit' in r for r in records):
+        return commits.pop()
+    return git_commit()
+
+
 def write_report(records: Sequence[dict], seeds: Sequence[int],
                  schedule: Schedule, out_dir: str,
                  wall_seconds: Optional[float] = None) -> str:
@@ -227,8 +237,8 @@ def write_report(records: Sequence[dict], seeds: Sequence[int],
                     control=ROWS[n].control, transfer=ROWS[n].transfer,
                     note=ROWS[n].note) for n in table}
     with open(osp.join(out_dir, 'results.json'), 'w') as f:
-        json.dump(dict(commit=git_commit(), machines=machines(records),
-                       seeds=list(seeds),
+        json.dump(dict(commit=runs_commit(records),
+                       machines=machines(records), seeds=list(seeds),
                        schedule=vars(schedule), wall_seconds=wall_seconds,
                        rows=rows, summary=table, runs=list(records)),
                   f, indent=1)
