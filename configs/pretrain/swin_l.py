@@ -36,13 +36,16 @@ head_map_22k = 'pretrain/map22kto1k.txt'
 model = dict(
     init_cfg=dict(
         type='Pretrained', checkpoint=pretrained_22k, head_map=head_map_22k),
-    # Activation checkpointing (mmpretrain's with_cp): at 384 px and 64
-    # images per GPU the tensors saved for backward come to ~69.5 GiB in
-    # fp32 (benchmarks/run_all.py's saved-tensor count at batch 1 x 64),
-    # plus ~3 GB of weights, gradients and AdamW state for 197M parameters:
-    # too close to 80 GB. The other pretraining configs (14-21 GiB) fit
-    # without it; switch it on there with model.backbone.with_cp=True
-    # (Swin, DeiT3ViT, LVViT) or mmengine's activation_checkpointing (ViT).
+    # Activation checkpointing (mmpretrain's with_cp), switched on because
+    # the published recipe does not fit in 80 GB as it stands: at 384 px and
+    # 64 images per GPU the memory plan (tools/analysis/estimate_memory.py)
+    # is 72.8 GiB per GPU without it (69.1 GiB saved for backward in fp32,
+    # plus weights, gradients, AdamW state and DDP buckets for 197M
+    # parameters), over the 72 GiB it allows on an 80 GiB card; 17.7 GiB
+    # with it (14.0 GiB with --amp). The other full configs fit without it
+    # (docs/recipes.md, "Estimated memory per GPU"); switch it on there with
+    # model.backbone.with_cp=True (Swin, DeiT3ViT, LVViT) or mmengine's
+    # activation_checkpointing (ViT).
     backbone=dict(drop_path_rate=0.2, with_cp=True),
     head=dict(
         loss=dict(

@@ -11,7 +11,13 @@ shared by tools, hooks and tests.
   rows, a terminal table and Markdown (``tools/analysis/print_recipe.py``,
   ``docs/recipes.md``);
 - :mod:`.recipes_published`: the published value and source of each
-  recipe row of the full configs, for the doc's "published" column.
+  recipe row of the full configs, for the doc's "published" column;
+- :mod:`.memory_plan`: a config's per-GPU training memory without a GPU
+  (``tools/analysis/estimate_memory.py``), from :mod:`.saved_tensors`
+  (bytes saved for backward), :mod:`.cuda_kernels` (CUDA's autocast and
+  fused attention on fake tensors), :mod:`.optimizer_states` (state bytes
+  by optimizer type) and :mod:`.train_batch` (a synthetic batch at the
+  recipe's size); :mod:`.memory_doc` renders its docs/recipes.md table.
 """
 from .patch_similarity import (  # noqa: F401
     collect_layer_tokens, layer_similarity, mean_patch_cosine)

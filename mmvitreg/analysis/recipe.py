@@ -249,9 +249,10 @@ def full_configs(root: str) -> List[str]:
     return sorted(config_name(p, root) for p in paths)
 
 
-def recipes_doc(root: str) -> str:
+def recipes_doc(root: str, memory: Optional[str] = None) -> str:
     """docs/recipes.md: one table per full config, with the published
-    value and source of each row the release or paper states."""
+    value and source of each row the release or paper states; after the
+    intro the ``memory`` section (:mod:`.memory_doc`), when given."""
     from .recipes_published import PUBLISHED
     parts = [
         '# Recipes of the full configs', '',
@@ -262,6 +263,8 @@ def recipes_doc(root: str) -> str:
         'released code states, from `mmvitreg/analysis/'
         'recipes_published.py`; blank where none is stated. Each config\'s '
         'header comment says why it differs where it does.', '']
+    if memory:
+        parts.append(memory)
     for name in full_configs(root):
         cfg = Config.fromfile(osp.join(root, name))
         parts += [recipe_section(name, recipe(cfg), PUBLISHED.get(name)),
