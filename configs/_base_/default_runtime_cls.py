@@ -11,3 +11,12 @@ custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)
 default_hooks = dict(
     checkpoint=dict(type='AtomicCheckpointHook'),  # kill-safe, resumable
     divergence=dict(type='DivergenceGuardHook', action='stop', max_skips=10))
+
+# mmpretrain's visualizer, restated here: inherited through the
+# `mmpretrain::` base it carries `_scope_='mmpretrain'`, which mmpretrain's
+# own tools/visualization/browse_dataset.py passes on as a keyword argument
+# (`UniversalVisualizer(**cfg.visualizer)`: TypeError on `_scope_`).
+visualizer = dict(
+    _delete_=True,
+    type='UniversalVisualizer',
+    vis_backends=[dict(type='LocalVisBackend')])

@@ -95,6 +95,13 @@ train_cfg = dict(by_epoch=True, max_epochs=30, val_interval=1)
 
 default_scope = 'mmpretrain'
 custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)
+# mmpretrain's visualizer without the `_scope_` key the `mmpretrain::` base
+# adds (mmpretrain's tools/visualization/browse_dataset.py passes it on as a
+# keyword argument), as in ../_base_/default_runtime_cls.py.
+visualizer = dict(
+    _delete_=True,
+    type='UniversalVisualizer',
+    vis_backends=[dict(type='LocalVisBackend')])
 # Divergence guard, as in ../_base_/default_runtime_cls.py (this config
 # inherits mmpretrain's runtime directly).
 default_hooks = dict(
