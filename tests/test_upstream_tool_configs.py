@@ -8,7 +8,6 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 from mmpretrain.visualization import UniversalVisualizer
-
 from tool_runner import ROOT
 
 CLS_CONFIGS = sorted(

@@ -23,12 +23,11 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
 from mmengine.config import DictAction  # noqa: E402
 
+import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
 from mmvitreg.cli import load_config, task_of  # noqa: E402
-from mmvitreg.cli.inference import (build_inferencer,  # noqa: E402
-                                    check_images_readable)
+from mmvitreg.cli.inference import build_inferencer, check_images_readable  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -55,7 +54,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def _classify(inferencer, args) -> list:
     kwargs = dict(show_dir=args.out_dir) if args.out_dir else {}
     results = inferencer(args.images, **kwargs)
-    for image, result in zip(args.images, results):
+    for image, result in zip(args.images, results, strict=True):
         print(f'{image}: {result.get("pred_class", "-")} (class '
               f'{result["pred_label"]}) score {result["pred_score"]:.4f}')
     return results

@@ -18,9 +18,11 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmpretrain.apis import ImageClassificationInferencer, get_model
 from mmseg.apis import MMSegInferencer
 
-from mmvitreg.models.utils.strict_load import (check_finite,
-                                               load_weights_strict,
-                                               mismatch_error)
+from mmvitreg.models.utils.strict_load import (
+    check_finite,
+    load_weights_strict,
+    mismatch_error,
+)
 
 from .config_args import task_of
 

@@ -12,12 +12,12 @@ from .known_warnings import filter_known_warnings
 
 filter_known_warnings()  # before anything below imports mmengine
 
-from .checkpoint_loading import (TRUST_ENV_VAR, UntrustedCheckpointError,
-                                 install_safe_checkpoint_loader,
-                                 safe_torch_load)
-from .mmcv_ops import CompiledOpUnavailableError, has_compiled_ops
-from .mmcv_ops import install as install_mmcv_ops
-from .sample_errors import install as install_sample_errors
+from .checkpoint_loading import (  # noqa: E402,I001
+    TRUST_ENV_VAR, UntrustedCheckpointError, install_safe_checkpoint_loader,
+    safe_torch_load)
+from .mmcv_ops import CompiledOpUnavailableError, has_compiled_ops  # noqa
+from .mmcv_ops import install as install_mmcv_ops  # noqa: E402
+from .sample_errors import install as install_sample_errors  # noqa: E402
 
 
 def install_compat() -> None:

@@ -3,10 +3,10 @@
 mmseg imports ``mmcv.ops`` at import time, so on mmcv-lite ``from
 mmseg.apis import init_model``, ``MMSegInferencer`` and mmseg's and
 mmpretrain's own ``tools/`` fail with ``No module named 'mmcv._ext'``
-unless ``import mmvitreg`` ran first. ``tools/install.sh`` therefore writes
-``mmvitreg-startup-hook.pth`` into the venv's site-packages (:func:`write_pth`);
-its one line loads this file at interpreter start and calls
-:func:`register`.
+unless ``import mmvitreg`` ran first. ``tools/install.sh`` therefore
+writes ``mmvitreg-startup-hook.pth`` into the venv's site-packages
+(:func:`write_pth`); its one line loads this file at interpreter start and
+calls :func:`register`.
 
 Interpreter start must stay cheap (no torch): :func:`register` only puts a
 finder on ``sys.meta_path``. It fires once, when ``mmcv`` is first

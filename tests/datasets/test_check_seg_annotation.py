@@ -146,7 +146,6 @@ def test_tta_pipeline_checks_annotations(tiny_digits_root, config):
 
 def test_passes_through_without_an_annotation():
     """mmseg's inference drops LoadAnnotations from the test pipeline."""
-    from mmvitreg.datasets.transforms.check_seg_annotation import \
-        CheckSegAnnotation
+    from mmvitreg.datasets.transforms import CheckSegAnnotation
     results = dict(img=np.zeros((4, 4, 3), np.uint8), ori_shape=(4, 4))
     assert CheckSegAnnotation(num_classes=2)(results) is results

@@ -7,7 +7,6 @@ import inspect
 import os.path as osp
 
 import pytest
-
 from tool_runner import ROOT
 
 TOOLS = sorted(osp.relpath(p, ROOT) for p in

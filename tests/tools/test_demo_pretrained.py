@@ -5,9 +5,9 @@ import os.path as osp
 
 import pytest
 from mmengine.config import Config
+from tool_runner import ADE_CONFIG, ROOT, SWIN_ADE_CONFIG, run_tool
 
 from mmvitreg.cli import check_pretrained_files
-from tool_runner import ADE_CONFIG, ROOT, SWIN_ADE_CONFIG, run_tool
 
 KEY = 'model.backbone.init_cfg.checkpoint'
 

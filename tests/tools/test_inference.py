@@ -17,9 +17,14 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-
-from tool_runner import (ADE_CONFIG, CITYSCAPES_CONFIG, CLS_CONFIG,
-                         SWIN_ADE_CONFIG, data_options, run_tool)
+from tool_runner import (
+    ADE_CONFIG,
+    CITYSCAPES_CONFIG,
+    CLS_CONFIG,
+    SWIN_ADE_CONFIG,
+    data_options,
+    run_tool,
+)
 
 DEIT3_ADE_CONFIG = 'configs/demo/upernet_deit3_tiny_digits_ade20k.py'
 #: segmentation demo config -> (digits layout, value the PNG adds)

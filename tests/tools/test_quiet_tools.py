@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 from mmengine.logging import MMLogger
+from tool_runner import ADE_CONFIG, ROOT
 
 from mmvitreg.cli.console_log import quiet_console_listings
 from mmvitreg.compat.known_warnings import KNOWN_HARMLESS
-from tool_runner import ADE_CONFIG, ROOT
 
 WARN = ('import warnings, sys; warnings.simplefilter("default"); {setup}\n'
         'for m in {messages!r}:\n'
