@@ -25,7 +25,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import tool_runs
 from .portable_numerics import machine
-from .train_log import loss_per_epoch, plateau_exit_epoch
+from .train_log import (loss_per_epoch, plateau_exit_epoch,
+                        read_training_log)
 
 DEMO = 'configs/demo/'
 VIT = DEMO + 'vit_tiny_digits.py'
@@ -214,8 +215,7 @@ def run_one(row: AblationRow, seed: int, work_dir: str, schedule: Schedule,
                                          options, env, quiet=True)
     record.update(top1=cls.get('accuracy/top1'), top5=cls.get('accuracy/top5'),
                   checkpoint=osp.relpath(ckpt, work_dir))
-    with open(osp.join(wd, 'pretrain', 'train.log')) as f:
-        losses = loss_per_epoch(f.read())
+    losses = loss_per_epoch(read_training_log(osp.join(wd, 'pretrain')))
     record.update(loss_per_epoch=[round(v, 4) for v in losses],
                   plateau_exit_epoch=plateau_exit_epoch(losses))
     curves = tool_runs.patch_similarity(

@@ -13,7 +13,9 @@ model adds terms (``loss_cosine``, ``loss_token``, ...): its
 overwrites that value, so ``loss`` here is always the classifier's
 cross-entropy.
 """
+import glob
 import math
+import os.path as osp
 import re
 from typing import List, Optional, Sequence
 
@@ -44,6 +46,20 @@ def loss_per_epoch(log_text: str) -> List[float]:
         raise ValueError(f'training log has no loss line for epochs '
                          f'{missing}')
     return [sums[e] / counts[e] for e in range(1, max(sums) + 1)]
+
+
+def read_training_log(work_dir: str) -> str:
+    """The text of mmengine's own logs of a run (``<work_dir>/<timestamp>/
+    <timestamp>.log``, one per launch, oldest first): written whatever the
+    tools print to the console, so a quiet console log loses nothing."""
+    paths = sorted(glob.glob(osp.join(work_dir, '*', '*.log')))
+    if not paths:
+        raise FileNotFoundError(f'no mmengine log under {work_dir}/*/')
+    texts = []
+    for path in paths:
+        with open(path) as f:
+            texts.append(f.read())
+    return '\n'.join(texts)
 
 
 def plateau_exit_epoch(losses: Sequence[float],

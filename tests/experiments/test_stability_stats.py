@@ -12,8 +12,7 @@ import pytest
 from mmvitreg.experiments.ablation import Schedule
 from mmvitreg.experiments.ablation_report import markdown, summary
 from mmvitreg.experiments.stats import epoch_spread, sd_ratio
-from mmvitreg.experiments.train_log import (loss_per_epoch,
-                                            plateau_exit_epoch)
+from mmvitreg.experiments.train_log import loss_per_epoch, plateau_exit_epoch
 
 SQRT39 = math.sqrt(39)  # 6.2450
 
@@ -79,3 +78,20 @@ def test_report_row_by_hand():
     assert '| contrastive | baseline | 0.50 [0.08, 3.12] (n=3) | ' \
         '3.0 (2-5), n=3 |' in text
     assert '| baseline | - |  | 6.0 (3-9), n=3, 1 never left |' in text
+
+
+def test_training_log_is_read_from_mmengines_own_logs(tmp_path):
+    # the train launch's log (epochs 1-2) and the test launch's (no
+    # training lines), as tools/train.py and tools/test.py leave them; the
+    # console capture beside them is not read
+    (tmp_path / '20261204_101010').mkdir()
+    (tmp_path / '20261204_101010' / '20261204_101010.log').write_text(
+        log_line(1, 10, 2.30) + log_line(2, 10, 2.10))
+    (tmp_path / '20261204_102020').mkdir()
+    (tmp_path / '20261204_102020' / '20261204_102020.log').write_text(
+        'Epoch(test) [10/12] accuracy/top1: 50.0\n')
+    (tmp_path / 'train.log').write_text(log_line(1, 10, 9.0))
+    losses = loss_per_epoch(read_training_log(str(tmp_path)))
+    assert losses == pytest.approx([2.30, 2.10])
+    with pytest.raises(FileNotFoundError, match='no mmengine log'):
+        read_training_log(str(tmp_path / 'missing'))
