@@ -62,11 +62,11 @@ def suite_model(config: str, device, options: Optional[dict] = None):
     """The model of ``config`` (relative to the repository) as the Runner
     builds it, with ``--cfg-options``-style dotted ``options`` merged."""
     import torch
-    import mmvitreg  # noqa: F401
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
 
+    import mmvitreg  # noqa: F401
     from mmvitreg.models.utils import model_config
     cfg = Config.fromfile(osp.join(ROOT, config))
     if options:
@@ -191,7 +191,8 @@ def main() -> None:
     print(f'DeiT-S24 224px, batch {args.batch_size}, {args.device}:')
     print(f'  time   diverse/baseline = {div["step_s"] / base["step_s"]:.3f}'
           f'   baseline/timm = {base["step_s"] / timm_["step_s"]:.3f}')
-    print(f'  memory diverse/baseline = {div["peak_mib"] / base["peak_mib"]:.3f}'
+    print('  memory diverse/baseline = '
+          f'{div["peak_mib"] / base["peak_mib"]:.3f}'
           f'   baseline/timm = {base["peak_mib"] / timm_["peak_mib"]:.3f}')
 
 

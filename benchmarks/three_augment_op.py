@@ -25,6 +25,8 @@ import torch
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmvitreg  # noqa: E402,F401  (registration)
+
+# isort: split
 import torchvision.transforms as T  # noqa: E402
 from PIL import Image  # noqa: E402
 

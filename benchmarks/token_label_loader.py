@@ -40,15 +40,22 @@ import time
 from typing import List, Optional
 
 import mmcv
+
 import mmvitreg  # noqa: F401  (registers transforms and datasets)
+
+# isort: split
 import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
 from mmpretrain.registry import DATASETS
 
 from mmvitreg.datasets.digits import prepare_digits
-from mmvitreg.token_labels import (ShardWriter, expand_token_labels,
-                                   merge_index, read_manifests)
+from mmvitreg.token_labels import (
+    ShardWriter,
+    expand_token_labels,
+    merge_index,
+    read_manifests,
+)
 
 
 def parse_args(argv: Optional[List[str]] = None):
@@ -169,7 +176,7 @@ def measure(args) -> dict:
                                       three_augment=True),
     }
     best = {name: 0.0 for name in loaders}
-    for name, loader in loaders.items():  # warm-up (index load, workers)
+    for loader in loaders.values():  # warm-up (index load, workers)
         images_per_second(loader)
     for _ in range(args.repeats):
         for name, loader in loaders.items():

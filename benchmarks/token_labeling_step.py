@@ -30,7 +30,9 @@ from typing import Callable, Optional, Tuple
 
 import torch
 
-import mmvitreg  # noqa: F401
+import mmvitreg  # noqa: F401  (compat layer and registries first)
+
+# isort: split
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope

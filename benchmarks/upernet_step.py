@@ -19,7 +19,9 @@ from typing import Callable, Optional, Tuple
 
 import torch
 
-import mmvitreg  # noqa: F401
+import mmvitreg  # noqa: F401  (compat layer and registries first)
+
+# isort: split
 from mmengine.config import Config, ConfigDict
 from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import OptimWrapper

@@ -9,9 +9,9 @@ stand-in on mmcv-lite) is installed before any test imports mmseg.
 import shutil
 from contextlib import contextmanager
 
-import mmvitreg  # noqa: F401  (compat layer before mmseg)
 import pytest
 
+import mmvitreg  # noqa: F401  (compat layer before mmseg)
 from mmvitreg.datasets.digits import prepare_digits
 
 #: Arguments of the shared digits tree: real image sizes, few scenes.

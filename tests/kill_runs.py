@@ -6,7 +6,6 @@ import signal
 from typing import List, Optional
 
 import torch
-
 from tool_runner import ROOT, data_options, run_tool
 
 HERE = osp.dirname(osp.abspath(__file__))

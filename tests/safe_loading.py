@@ -25,7 +25,7 @@ def _same(got: Any, want: Any, where: str) -> None:
             _same(got[key], want[key], f'{where}.{key}')
     elif isinstance(want, (list, tuple)):
         assert len(got) == len(want), where
-        for i, (a, b) in enumerate(zip(got, want)):
+        for i, (a, b) in enumerate(zip(got, want, strict=True)):
             _same(a, b, f'{where}[{i}]')
     else:
         assert got == want or (got != got and want != want), where

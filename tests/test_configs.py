@@ -11,14 +11,14 @@ import functools
 import glob
 import os.path as osp
 
-import mmvitreg  # noqa: F401  (compat layer before mmseg)
 import pytest
 import torch
+from meta_params import params_on_meta
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch import nn
-from meta_params import params_on_meta
 
+import mmvitreg  # noqa: F401  (compat layer before mmseg)
 from mmvitreg.models.utils import model_config
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

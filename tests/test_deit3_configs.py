@@ -8,10 +8,10 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
-
-import mmvitreg  # noqa: F401
 from mmpretrain.models.utils import resize_pos_embed
 from mmpretrain.registry import MODELS
+
+import mmvitreg  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PRETRAIN = 'configs/pretrain/'

@@ -7,13 +7,13 @@ unit per transformer block (ViT-L: 24, LV-ViT-M: 20).
 """
 import os.path as osp
 
-import mmvitreg  # noqa: F401  (registration)
 import pytest
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from config_flatten import flatten
 from meta_params import params_on_meta
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
 
+import mmvitreg  # noqa: F401  (registration)
 from mmvitreg.engine.strategies import transformer_block_wrap_policy
 from mmvitreg.models.utils import model_config
 

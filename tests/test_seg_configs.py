@@ -12,11 +12,12 @@ backbone's ``init_cfg`` dropped, so no checkpoint is read.
 import glob
 import os.path as osp
 
-import mmvitreg  # noqa: F401  (compat layer before mmseg)
 import pytest
+from meta_params import params_on_meta
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from meta_params import params_on_meta
+
+import mmvitreg  # noqa: F401  (compat layer before mmseg)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SEG = sorted(glob.glob(osp.join(ROOT, 'configs', 'seg', '*.py')))
@@ -47,6 +48,7 @@ def test_the_glob_finds_the_segmentation_configs():
 @pytest.mark.parametrize('path', SEG, ids=_rel)
 def test_builds_diverse_encoder_decoder_with_cosine_loss(path):
     from mmseg.registry import MODELS
+
     from mmvitreg.models.losses import PatchCosineLoss
     from mmvitreg.models.segmentors import DiverseEncoderDecoder
 

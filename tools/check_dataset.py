@@ -15,6 +15,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
+
+# isort: split
 from mmengine.config import DictAction  # noqa: E402
 
 from mmvitreg.cli import load_config  # noqa: E402

@@ -29,8 +29,10 @@ import os
 import sys
 
 import mmvitreg  # noqa: F401  (compat layer: safe checkpoint loading)
-from mmvitreg.compat.checkpoint_loading import (TRUST_ENV_VAR,
-                                                UntrustedCheckpointError)
+from mmvitreg.compat.checkpoint_loading import (
+    TRUST_ENV_VAR,
+    UntrustedCheckpointError,
+)
 from mmvitreg.converters import FORMATS, CheckpointFormatError, convert_file
 
 

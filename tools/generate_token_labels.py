@@ -39,7 +39,9 @@ import os
 import sys
 import time
 
-import mmvitreg  # noqa: F401,I001  (compat layer and registries first)
+import mmvitreg  # noqa: F401  (compat layer and registries first)
+
+# isort: split
 from mmengine import dist
 from mmengine.config import Config, DictAction
 

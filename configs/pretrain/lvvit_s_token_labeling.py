@@ -1,7 +1,7 @@
 # LV-ViT-S with token labeling and MixToken (Jiang et al. 2021, "All Tokens
 # Matter"; released code zihangJiang/TokenLabeling), ImageNet-1k, 224 px.
-# Target (released README): 83.3 top-1 at 224 (README: 26.15M params); 84.4 after
-# fine-tuning at 384.
+# Target (released README): 83.3 top-1 at 224 (README: 26.15M params); 84.4
+# after fine-tuning at 384.
 #
 # L = H(X_cls, y_cls) + beta * 1/N sum_i H(X_i, y_i), beta = 0.5 (paper; the
 # released main.py defaults --dense-weight 1.0). Inference adds the dense

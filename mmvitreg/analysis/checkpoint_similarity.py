@@ -22,7 +22,7 @@ def default_labels(checkpoints: Sequence[str]) -> List[str]:
     labels = [
         stem if counts[stem] == 1 else
         f'{osp.basename(osp.dirname(osp.abspath(c)))}/{stem}'
-        for stem, c in zip(stems, checkpoints)
+        for stem, c in zip(stems, checkpoints, strict=True)
     ]
     counts = Counter(labels)
     return [f'{label}#{i}' if counts[label] > 1 else label

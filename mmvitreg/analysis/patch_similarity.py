@@ -34,8 +34,11 @@ from mmengine.model import is_model_wrapper
 from torch import Tensor
 
 from ..models.losses.patch_cosine import mean_patch_cosine
-from ..models.utils.patch_tokens import (backbone_of, block_modules,
-                                         record_patch_tokens)
+from ..models.utils.patch_tokens import (
+    backbone_of,
+    block_modules,
+    record_patch_tokens,
+)
 
 __all__ = [
     'mean_patch_cosine', 'block_modules', 'collect_layer_tokens',

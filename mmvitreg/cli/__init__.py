@@ -21,10 +21,12 @@ registration stays cheap; tools import it explicitly.
 """
 from .checkpoint_check import CheckpointMismatchError, load_checkpoint_strict
 from .config_args import load_config, task_of
-from .preflight import (check_class_count, check_data_paths,
-                        check_pretrained_files)
-from .resume_checkpoint import (CheckpointReadError,
-                                find_resumable_checkpoint)
+from .preflight import (
+                        check_class_count,
+                        check_data_paths,
+                        check_pretrained_files,
+)
+from .resume_checkpoint import CheckpointReadError, find_resumable_checkpoint
 from .runner import WorkDirSafeRunner, build_runner, unshard_for_test
 
 __all__ = [

@@ -7,8 +7,11 @@ the wrapped model see it as in any mmengine run.
 """
 from mmengine.runner import Runner
 
-from mmvitreg.models.utils.strict_load import (CheckpointMismatchError,
-                                               check_finite, mismatch_error)
+from mmvitreg.models.utils.strict_load import (
+    CheckpointMismatchError,
+    check_finite,
+    mismatch_error,
+)
 
 __all__ = ['CheckpointMismatchError', 'load_checkpoint_strict']
 

@@ -12,8 +12,10 @@ import os.path as osp
 import zipfile
 from typing import List, Optional
 
-from mmvitreg.compat.checkpoint_loading import (UntrustedCheckpointError,
-                                                safe_torch_load)
+from mmvitreg.compat.checkpoint_loading import (
+    UntrustedCheckpointError,
+    safe_torch_load,
+)
 
 
 class CheckpointReadError(RuntimeError):

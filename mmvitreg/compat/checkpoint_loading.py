@@ -129,8 +129,10 @@ def torch_admitted_names() -> Set[str]:
     built-in set, and what torch registers on import: exception classes,
     ``traceback`` summaries, DTensor pieces) or that this process added
     with ``torch.serialization.add_safe_globals``."""
-    from torch._weights_only_unpickler import (_get_allowed_globals,
-                                               _get_user_allowed_globals)
+    from torch._weights_only_unpickler import (
+        _get_allowed_globals,
+        _get_user_allowed_globals,
+    )
     return set(_get_allowed_globals()) | set(_get_user_allowed_globals())
 
 
@@ -142,7 +144,8 @@ def admitted_global_names() -> Set[str]:
 
 
 def checkpoints_trusted() -> bool:
-    """Whether the user opted out of safe loading (``MMVITREG_TRUST_CHECKPOINTS``)."""
+    """Whether the user opted out of safe loading
+    (``MMVITREG_TRUST_CHECKPOINTS``)."""
     return os.environ.get(TRUST_ENV_VAR, '').lower() in ('1', 'true', 'yes')
 
 

@@ -3,11 +3,12 @@
 mmsegmentation 1.2.2 imports ``mmcv.ops`` at import time in four modules
 (``mmseg/utils/mask_classification.py``, ``models/utils/point_sample.py``,
 ``models/losses/focal_loss.py``, ``models/decode_heads/san_head.py``), so on
-``mmcv-lite`` even ``import mmseg.datasets`` fails. The stand-in installed here:
+``mmcv-lite`` even ``import mmseg.datasets`` fails. The stand-in installed
+here:
 
-* is a package object whose ``__path__`` is the real ``mmcv/ops`` folder, so the
-  pure-PyTorch submodules (``point_sample``) import without running the real
-  ``mmcv/ops/__init__.py`` (which loads the compiled extension);
+* is a package object whose ``__path__`` is the real ``mmcv/ops`` folder, so
+  the pure-PyTorch submodules (``point_sample``) import without running the
+  real ``mmcv/ops/__init__.py`` (which loads the compiled extension);
 * exposes the pure-PyTorch ``point_sample`` helpers under their usual names;
 * exposes the compiled ops mmseg imports unguarded (``sigmoid_focal_loss``) as
   callables that raise :class:`CompiledOpUnavailableError` only when called;

@@ -5,8 +5,13 @@ Not imported by ``mmvitreg/__init__.py`` (nothing here is registered);
 ``tools/convert_checkpoint.py`` and the tests import it directly.
 """
 from .base import CheckpointFormatError, Conversion, unwrap_state_dict
-from .convert import (FORMATS, convert_file, convert_state_dict, detect_format,
-                      slim_checkpoint)
+from .convert import (
+                      FORMATS,
+                      convert_file,
+                      convert_state_dict,
+                      detect_format,
+                      slim_checkpoint,
+)
 from .lvvit import RELEASES as LVVIT_RELEASES
 from .lvvit import convert_lvvit, lvvit_grid
 from .pos_embed import grid_for_image, infer_grid, resize_grid_pos_embed

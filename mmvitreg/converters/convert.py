@@ -17,13 +17,22 @@ from typing import Mapping, Optional, Tuple
 
 import torch
 
-from .base import (CheckpointFormatError, Conversion, StateDict, format_error,
-                   unwrap_state_dict)
+from .base import (
+    CheckpointFormatError,
+    Conversion,
+    StateDict,
+    format_error,
+    unwrap_state_dict,
+)
 from .lvvit import LVVIT_FORMATS, convert_lvvit, is_lvvit
 from .pos_embed import Size
 from .timm_swin import SWIN_FORMATS, convert_timm_swin, is_swin, swin_format
-from .timm_vit import (VIT_FORMATS, convert_timm_vit, is_timm_vit,
-                       pos_embed_has_extra_tokens)
+from .timm_vit import (
+    VIT_FORMATS,
+    convert_timm_vit,
+    is_timm_vit,
+    pos_embed_has_extra_tokens,
+)
 
 FORMATS = VIT_FORMATS + SWIN_FORMATS + LVVIT_FORMATS
 

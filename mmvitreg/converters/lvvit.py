@@ -30,8 +30,13 @@ config.
 import re
 from typing import Dict, List, Optional, Tuple
 
-from .base import (CheckpointFormatError, Conversion, StateDict, format_error,
-                   rename_keys)
+from .base import (
+    CheckpointFormatError,
+    Conversion,
+    StateDict,
+    format_error,
+    rename_keys,
+)
 from .pos_embed import Size, infer_grid, resize_grid_pos_embed, to_hw
 from .timm_vit import _BLOCK_RENAMES
 

@@ -44,9 +44,8 @@ from typing import Dict, List, Optional
 
 import torch
 
-from .base import (CheckpointFormatError, Conversion, StateDict, format_error)
-from .pos_embed import (Size, grid_for_image, infer_grid,
-                        resize_grid_pos_embed)
+from .base import CheckpointFormatError, Conversion, StateDict, format_error
+from .pos_embed import Size, grid_for_image, infer_grid, resize_grid_pos_embed
 
 SWIN_FORMATS = ('timm-swin', 'swin-official')
 

@@ -37,10 +37,20 @@ from typing import List, Optional, Tuple
 
 import torch
 
-from .base import (CheckpointFormatError, Conversion, StateDict, format_error,
-                   rename_keys)
-from .pos_embed import (Size, grid_for_image, infer_grid,
-                        resize_grid_pos_embed, to_hw)
+from .base import (
+    CheckpointFormatError,
+    Conversion,
+    StateDict,
+    format_error,
+    rename_keys,
+)
+from .pos_embed import (
+    Size,
+    grid_for_image,
+    infer_grid,
+    resize_grid_pos_embed,
+    to_hw,
+)
 
 VIT_FORMATS = ('timm-vit', 'deit', 'deit3')
 

@@ -17,8 +17,9 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 
-from mmvitreg.datasets.transforms.check_seg_annotation import \
-    seg_annotation_problems
+from mmvitreg.datasets.transforms.check_seg_annotation import (
+    seg_annotation_problems,
+)
 
 
 @dataclass

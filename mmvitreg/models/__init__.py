@@ -6,5 +6,13 @@ mmpretrain; the segmentor into mmseg.
 ``segmentors/`` (DiverseEncoderDecoder), ``weight_init/`` (checked
 pretrained loading) and ``utils/`` (token reading, shared helpers).
 """
-from . import (backbones, batch_augments, classifiers, heads,  # noqa: F401
-               losses, segmentors, utils, weight_init)
+from . import (
+    backbones,
+    batch_augments,
+    classifiers,
+    heads,
+    losses,
+    segmentors,
+    utils,
+    weight_init,
+)

@@ -88,7 +88,7 @@ def _write_all(loader, annotator: DenseAnnotator, preprocess: Preprocess,
         scores, indices = annotator(preprocess(imgs.to(device)))
         scores = scores.cpu().numpy().astype(np.float16)
         indices = indices.cpu().numpy().astype(np.int16)
-        for key, s, i in zip(batch_keys, scores, indices):
+        for key, s, i in zip(batch_keys, scores, indices, strict=True):
             writer.add(key, s, i)
         if bar is not None:
             bar.update(len(batch_keys))

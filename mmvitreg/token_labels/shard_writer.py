@@ -7,8 +7,15 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from .shard_format import (FORMAT_VERSION, MAGIC, MAX_CLASSES, SHARD_DIR,
-                           atomic_write, atomic_write_json, encode_record)
+from .shard_format import (
+    FORMAT_VERSION,
+    MAGIC,
+    MAX_CLASSES,
+    SHARD_DIR,
+    atomic_write,
+    atomic_write_json,
+    encode_record,
+)
 
 
 class ShardWriter:

@@ -7,8 +7,15 @@ import os.path as osp
 import zlib
 from typing import Dict, List, Optional
 
-from .shard_format import (FORMAT_VERSION, INDEX_NAME, MAGIC, SHARD_DIR,
-                           CorruptShardError, TopK, decode_record)
+from .shard_format import (
+    FORMAT_VERSION,
+    INDEX_NAME,
+    MAGIC,
+    SHARD_DIR,
+    CorruptShardError,
+    TopK,
+    decode_record,
+)
 
 
 class TokenLabelStore:

@@ -6,19 +6,21 @@ import os.path as osp
 import subprocess
 import sys
 
-import mmvitreg  # noqa: F401  (compat layer, registration)
 import pytest
 import torch
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
-
-from mmvitreg.analysis.patch_similarity import (batch_similarity,
-                                                block_modules,
-                                                collect_layer_tokens,
-                                                layer_similarity,
-                                                mean_patch_cosine)
-from mmvitreg.models.utils import record_patch_tokens
 from raw_tokens import gram_similarity, normalised_rgb, raw_vit_tokens
+
+import mmvitreg  # noqa: F401  (compat layer, registration)
+from mmvitreg.analysis.patch_similarity import (
+    batch_similarity,
+    block_modules,
+    collect_layer_tokens,
+    layer_similarity,
+    mean_patch_cosine,
+)
+from mmvitreg.models.utils import record_patch_tokens
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY_VIT = dict(embed_dims=32, num_layers=3, num_heads=2,
@@ -102,7 +104,7 @@ def test_vit_tokens_per_block_and_unchanged_outputs():
         again = model(x)
     assert [tuple(t.shape) for t in tokens] == [(2, 64, 32)] * 3
     # raw outputs are (B, 1 + 64, C); the last one is after the final norm
-    for out, tok, ref in zip(again, tokens, reference):
+    for out, tok, ref in zip(again, tokens, reference, strict=True):
         torch.testing.assert_close(out, ref)
         torch.testing.assert_close(tok, ref[:, 1:])
     with torch.no_grad():
@@ -303,7 +305,7 @@ def test_cli_two_checkpoints_end_to_end(tmp_path):
     config, images = write_tiny_project(tmp_path)
     models = [build_classifier(seed) for seed in (0, 1)]
     ckpts = []
-    for name, model in zip(('base', 'other'), models):
+    for name, model in zip(('base', 'other'), models, strict=True):
         path = tmp_path / f'{name}.pth'
         torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
         ckpts.append(path)
@@ -321,7 +323,7 @@ def test_cli_two_checkpoints_end_to_end(tmp_path):
     assert [(r['label'], r['layer']) for r in rows] == [
         ('A', '0'), ('A', '1'), ('A', '2'), ('B', '0'), ('B', '1'),
         ('B', '2')]
-    for label, model in zip('AB', models):
+    for label, model in zip('AB', models, strict=True):
         got = [float(r['similarity']) for r in rows if r['label'] == label]
         assert got == pytest.approx(expected_curve(model, images[:3]),
                                     abs=1e-5)

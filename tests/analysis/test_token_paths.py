@@ -10,7 +10,6 @@ block after the final norm; Swin's last feature map after ``norm3``).
 """
 import types
 
-import mmvitreg  # noqa: F401  (compat layer, registration)
 import numpy as np
 import pytest
 import torch
@@ -18,13 +17,16 @@ import torch.nn as nn
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
 from PIL import Image
+from raw_tokens import raw_vit_tokens
 
+import mmvitreg  # noqa: F401  (compat layer, registration)
 import mmvitreg.analysis.patch_similarity as similarity
-from mmvitreg.analysis.checkpoint_similarity import (checkpoint_similarity,
-                                                     probe_loader)
+from mmvitreg.analysis.checkpoint_similarity import (
+    checkpoint_similarity,
+    probe_loader,
+)
 from mmvitreg.cli.config_args import load_config
 from mmvitreg.engine.hooks import PatchSimilarityHook
-from raw_tokens import raw_vit_tokens
 
 VIT_ARCH = dict(embed_dims=32, num_layers=2, num_heads=2,
                 feedforward_channels=64)

@@ -33,7 +33,8 @@ def build_segmentor(checkpoint, **init_kwargs):
         backbone=dict(type='mmpretrain.VisionTransformer', arch=ARCH,
                       img_size=64, patch_size=4, out_type='featmap',
                       out_indices=(1, ), final_norm=False,
-                      init_cfg=dict(type='Pretrained', checkpoint=str(checkpoint),
+                      init_cfg=dict(type='Pretrained',
+                                    checkpoint=str(checkpoint),
                                     **init_kwargs)),
         decode_head=dict(type='FCNHead', in_channels=32, channels=8,
                          num_convs=1, num_classes=11, in_index=0)))

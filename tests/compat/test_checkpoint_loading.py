@@ -2,6 +2,7 @@
 attack pickles (nothing runs, the refusal names what they pickle), the
 exact allow-list, and checkpoints as mmpretrain 1.x writes them."""
 import fractions
+import pickle
 
 import numpy as np
 import pytest
@@ -10,11 +11,16 @@ from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import _load_checkpoint
 
 import mmvitreg  # noqa: F401
-from mmvitreg.compat import (TRUST_ENV_VAR, UntrustedCheckpointError,
-                             safe_torch_load)
-from mmvitreg.compat.checkpoint_loading import (admitted_global_names,
-                                                mmengine_checkpoint_globals,
-                                                torch_admitted_names)
+from mmvitreg.compat import (
+    TRUST_ENV_VAR,
+    UntrustedCheckpointError,
+    safe_torch_load,
+)
+from mmvitreg.compat.checkpoint_loading import (
+    admitted_global_names,
+    mmengine_checkpoint_globals,
+    torch_admitted_names,
+)
 
 
 def mmengine_like_checkpoint() -> dict:
@@ -34,7 +40,8 @@ def mmengine_like_checkpoint() -> dict:
 def test_mmengine_checkpoint_loads_safely(tmp_path):
     path = tmp_path / 'epoch_3.pth'
     torch.save(mmengine_like_checkpoint(), path)
-    with pytest.raises(Exception):  # premise: torch's default refuses it
+    # premise: torch's default (weights_only) refuses it
+    with pytest.raises(pickle.UnpicklingError):
         torch.load(path)
     ckpt = _load_checkpoint(str(path))  # mmengine path -> our loader
     buffer = ckpt['message_hub']['log_scalars']['train/loss']

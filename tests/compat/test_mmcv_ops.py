@@ -1,4 +1,5 @@
-"""The mmcv.ops stand-in: mmseg imports on mmcv-lite, compiled ops fail clearly."""
+"""The mmcv.ops stand-in: mmseg imports on mmcv-lite, compiled ops fail
+clearly."""
 import subprocess
 import sys
 import textwrap
@@ -7,8 +8,11 @@ import pytest
 import torch
 
 import mmvitreg  # noqa: F401
-from mmvitreg.compat import CompiledOpUnavailableError, has_compiled_ops
-from mmvitreg.compat import mmcv_ops
+from mmvitreg.compat import (
+    CompiledOpUnavailableError,
+    has_compiled_ops,
+    mmcv_ops,
+)
 
 pytestmark = pytest.mark.skipif(
     has_compiled_ops(), reason='full mmcv installed: the stand-in is inactive')

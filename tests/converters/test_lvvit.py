@@ -16,12 +16,17 @@ from collections import OrderedDict
 import pytest
 import torch
 import torch.nn.functional as F
+from mmpretrain.registry import MODELS
 
 import mmvitreg  # noqa: F401  (compat layer, checked Pretrained, LVViT)
-from mmpretrain.registry import MODELS
-from mmvitreg.converters import (LVVIT_RELEASES, CheckpointFormatError,
-                                 convert_file, convert_lvvit,
-                                 convert_state_dict, lvvit_grid)
+from mmvitreg.converters import (
+    LVVIT_RELEASES,
+    CheckpointFormatError,
+    convert_file,
+    convert_lvvit,
+    convert_state_dict,
+    lvvit_grid,
+)
 from mmvitreg.models.backbones import LVViT
 
 from .conftest import timm_vit

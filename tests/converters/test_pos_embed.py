@@ -2,8 +2,11 @@
 import pytest
 import torch
 
-from mmvitreg.converters import (grid_for_image, infer_grid,
-                                 resize_grid_pos_embed)
+from mmvitreg.converters import (
+    grid_for_image,
+    infer_grid,
+    resize_grid_pos_embed,
+)
 
 
 def row_ramp(grid_h, grid_w, channels=4, extra=1):

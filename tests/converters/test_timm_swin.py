@@ -10,13 +10,19 @@ import torch
 from mmpretrain.models import SwinTransformer
 from mmpretrain.models.utils.attention import WindowMSA
 
-from mmvitreg.converters import (CheckpointFormatError, convert_state_dict,
-                                 relative_position_index)
-from mmvitreg.converters.timm_swin import (merging_norm_to_unfold,
-                                           merging_reduction_to_unfold,
-                                           resize_table)
-from mmvitreg.models.weight_init.checked_pretrained import \
-    load_state_dict_report
+from mmvitreg.converters import (
+    CheckpointFormatError,
+    convert_state_dict,
+    relative_position_index,
+)
+from mmvitreg.converters.timm_swin import (
+    merging_norm_to_unfold,
+    merging_reduction_to_unfold,
+    resize_table,
+)
+from mmvitreg.models.weight_init.checked_pretrained import (
+    load_state_dict_report,
+)
 
 from .conftest import SWIN_ARCH, timm_swin, timm_vit
 

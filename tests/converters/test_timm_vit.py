@@ -6,13 +6,20 @@ input.
 """
 import pytest
 import torch
-from mmpretrain.models import DeiT3, DistilledVisionTransformer
-from mmpretrain.models import VisionTransformer
+from mmpretrain.models import (
+    DeiT3,
+    DistilledVisionTransformer,
+    VisionTransformer,
+)
 
-from mmvitreg.converters import (CheckpointFormatError, convert_state_dict,
-                                 convert_timm_vit)
-from mmvitreg.models.weight_init.checked_pretrained import \
-    load_state_dict_report
+from mmvitreg.converters import (
+    CheckpointFormatError,
+    convert_state_dict,
+    convert_timm_vit,
+)
+from mmvitreg.models.weight_init.checked_pretrained import (
+    load_state_dict_report,
+)
 
 from .conftest import VIT_ARCH, timm_vit
 

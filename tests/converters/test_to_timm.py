@@ -9,14 +9,24 @@ import pytest
 import torch
 from mmpretrain.models import SwinTransformer, VisionTransformer
 
-from mmvitreg.converters import (CheckpointFormatError, convert_state_dict,
-                                 to_timm)
+from mmvitreg.converters import (
+    CheckpointFormatError,
+    convert_state_dict,
+    to_timm,
+)
 from mmvitreg.converters.timm_swin import merging_reduction_to_unfold
 from mmvitreg.converters.to_timm import unfold_to_merging_reduction
 from mmvitreg.models.backbones.deit3_vit import DeiT3ViT
 
-from .conftest import (SWIN, SWIN_ARCH, VIT, VIT_ARCH, randomise, timm_swin,
-                       timm_vit)
+from .conftest import (
+    SWIN,
+    SWIN_ARCH,
+    VIT,
+    VIT_ARCH,
+    randomise,
+    timm_swin,
+    timm_vit,
+)
 
 LN = dict(type='LN', eps=1e-6)
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -5,8 +5,7 @@ import os
 import os.path as osp
 
 from mmvitreg.datasets.digits import MARKER, prepare_digits
-from mmvitreg.datasets.digits_manifest import (DEFAULT_ARGS, PARTS,
-                                               check_digits)
+from mmvitreg.datasets.digits_manifest import DEFAULT_ARGS, PARTS, check_digits
 
 
 def test_written_tree_checks_clean_and_an_edit_is_named(tiny_digits_root):
@@ -33,7 +32,7 @@ def test_default_tree_with_other_bytes_is_named(tiny_digits_root):
     open(path, 'w').write(json.dumps(marker))
     warnings = check_digits(tiny_digits_root)
     assert len(warnings) == 2
-    for part, warning in zip(('ade', 'cityscapes'), warnings):
+    for part, warning in zip(('ade', 'cityscapes'), warnings, strict=True):
         assert osp.join(tiny_digits_root, part) in warning
         assert 'other bytes than the committed reference' in warning
 

@@ -9,9 +9,13 @@ sample's ``img_path`` and ``seg_map_path``.
 import traceback
 
 import pytest
-
-from tool_runner import (ADE_CONFIG, CITYSCAPES_CONFIG, data_options,
-                         run_tool, seg_dataset)
+from tool_runner import (
+    ADE_CONFIG,
+    CITYSCAPES_CONFIG,
+    data_options,
+    run_tool,
+    seg_dataset,
+)
 
 GARBAGE = b'\x89PNG\r\n\x1a\n' + b'\x00 truncated, not an image' * 8
 

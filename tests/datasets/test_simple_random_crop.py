@@ -1,5 +1,4 @@
 """Tests of SimpleRandomCrop (DeiT III SRC)."""
-import mmvitreg  # noqa: F401  (registers the transforms; before mmseg)
 import mmcv
 import numpy as np
 import pytest
@@ -7,6 +6,7 @@ from mmcv.transforms import Compose
 from mmengine.runner import set_random_seed
 from mmpretrain.registry import TRANSFORMS
 
+import mmvitreg  # noqa: F401  (registers the transforms; before mmseg)
 from mmvitreg.datasets.transforms import SimpleRandomCrop
 
 
@@ -110,7 +110,7 @@ def test_tall_image_and_reproducibility():
     first = [crop(dict(img=img.copy())) for _ in range(5)]
     set_random_seed(5)
     again = [crop(dict(img=img.copy())) for _ in range(5)]
-    for a, b in zip(first, again):
+    for a, b in zip(first, again, strict=True):
         assert a['img'].shape == (16, 16, 3)
         assert tuple(a['scale']) == (16, 48)  # 30 x 90 -> 16 x int(48.0)
         assert a['crop_bbox'] == b['crop_bbox']

@@ -1,7 +1,6 @@
 """Tests of ThreeAugment (DeiT III 3-Augment)."""
 import collections
 
-import mmvitreg  # noqa: F401  (registers the transforms; before mmseg)
 import mmcv
 import numpy as np
 import pytest
@@ -10,9 +9,13 @@ from mmengine.runner import set_random_seed
 from mmpretrain.registry import TRANSFORMS
 from mmpretrain.structures import DataSample
 
+import mmvitreg  # noqa: F401  (registers the transforms; before mmseg)
 from mmvitreg.datasets.transforms import ThreeAugment
-from mmvitreg.datasets.transforms.three_augment import (gaussian_blur,
-                                                        grayscale, solarize)
+from mmvitreg.datasets.transforms.three_augment import (
+    gaussian_blur,
+    grayscale,
+    solarize,
+)
 
 # BGR colours with channels both below and above the solarize threshold.
 LEFT = np.array([40, 180, 90], np.uint8)
@@ -142,7 +145,7 @@ def test_reproducible_with_seed():
 
     first, again, other = run(0), run(0), run(1)
     assert [o for o, _ in first] == [o for o, _ in again]
-    for (_, a), (_, b) in zip(first, again):
+    for (_, a), (_, b) in zip(first, again, strict=True):
         np.testing.assert_array_equal(a, b)
     assert [o for o, _ in first] != [o for o, _ in other]
 

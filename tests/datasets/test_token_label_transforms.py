@@ -1,7 +1,6 @@
 """Token-label transforms: the label map follows the image's crop and flip."""
 import os.path as osp
 
-import mmvitreg  # noqa: F401  (registers the transforms)
 import numpy as np
 import pytest
 import torch
@@ -9,6 +8,7 @@ from mmcv.transforms import Compose
 from mmengine.dataset import pseudo_collate
 from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 
+import mmvitreg  # noqa: F401  (registers the transforms)
 from mmvitreg.token_labels import ShardWriter, merge_index, read_manifests
 
 H_IMG, W_IMG = 96, 128  # non-square so that an x/y swap shows
@@ -350,8 +350,9 @@ def test_tracked_op_after_alignment_is_refused():
 
 
 def test_affine_resampling_equals_grid_sample():
-    from mmvitreg.datasets.transforms.token_labels import \
-        affine_resample_matrix
+    from mmvitreg.datasets.transforms.token_labels import (
+        affine_resample_matrix,
+    )
     from mmvitreg.token_labels.batch_expand import warp_affine
     rng = np.random.default_rng(0)
     maps = rng.random((3, 7, 5)).astype(np.float32)

@@ -10,10 +10,16 @@ import os
 import os.path as osp
 
 import pytest
+from kill_runs import (
+    assert_ok,
+    assert_sigkilled,
+    digits_options,
+    kill_config,
+    load,
+    read_last_checkpoint,
+    train,
+)
 from mmengine.config import Config
-
-from kill_runs import (assert_ok, assert_sigkilled, digits_options,
-                       kill_config, load, read_last_checkpoint, train)
 from tool_runner import ROOT
 
 CONFIG = 'configs/demo/vit_tiny_digits.py'

@@ -18,9 +18,15 @@ import os.path as osp
 
 import pytest
 import torch
-
-from kill_runs import (assert_ok, assert_sigkilled, digits_options,
-                       kill_config, load, read_last_checkpoint, train)
+from kill_runs import (
+    assert_ok,
+    assert_sigkilled,
+    digits_options,
+    kill_config,
+    load,
+    read_last_checkpoint,
+    train,
+)
 from random_token_labels import random_token_label_store
 
 DIVERSE = 'configs/demo/vit_tiny_digits_diverse.py'

@@ -12,11 +12,11 @@ import copy
 import os
 import os.path as osp
 
-import mmvitreg  # noqa: F401
 import pytest
 from mmengine.config import Config
 from tool_runner import ROOT
 
+import mmvitreg  # noqa: F401
 from mmvitreg.cli.runner import build_runner
 
 DIVERSE = osp.join(ROOT, 'configs/demo/vit_tiny_digits_diverse.py')

@@ -1,20 +1,19 @@
 """ContinueScheduleHook: a resumed stage 2 runs under its own schedule."""
 import types
 
-import mmvitreg  # noqa: F401
 import pytest
 import torch
-from mmengine.optim.scheduler import (CosineAnnealingLR, LinearLR,
-                                      PolyLR)
+from mmengine.optim.scheduler import CosineAnnealingLR, LinearLR, PolyLR
 from mmengine.registry import HOOKS
 
+import mmvitreg  # noqa: F401
 from mmvitreg.engine.hooks.continue_schedule_hook import fast_forward
 
 
 def _optimizer(lrs):
     params = [torch.nn.Parameter(torch.zeros(1)) for _ in lrs]
     return torch.optim.AdamW(
-        [dict(params=[p], lr=lr) for p, lr in zip(params, lrs)])
+        [dict(params=[p], lr=lr) for p, lr in zip(params, lrs, strict=True)])
 
 
 def _poly_schedule(opt, end):

@@ -1,7 +1,6 @@
 """DivergenceGuardHook: non-finite losses / gradients stop the run (or skip
 the step), and NaN weights are never saved nor evaluated."""
 import glob
-import os
 import os.path as osp
 import re
 from types import SimpleNamespace
@@ -9,11 +8,11 @@ from types import SimpleNamespace
 import pytest
 import torch
 from mmengine.config import Config
+from tool_runner import CLS_CONFIG, ROOT, data_options, run_tool
 from torch import nn
 
 from mmvitreg.engine.finite import NonFiniteError
 from mmvitreg.engine.hooks import DivergenceGuardHook
-from tool_runner import CLS_CONFIG, ROOT, data_options, run_tool
 
 CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '*', '*.py'))
                  if '_base_' not in p)

@@ -10,13 +10,13 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper
+from tool_runner import ROOT
 from torch import nn
 
 from mmvitreg.engine.runner.fsdp import is_fsdp
 from mmvitreg.engine.runner.rng_state import rank_rng_state
 from mmvitreg.engine.strategies import RecipeFSDPStrategy
 from mmvitreg.engine.strategies.recipe_fsdp_strategy import sliced_keys
-from tool_runner import ROOT
 
 FSDP_CONFIG = osp.join(ROOT, 'configs/demo/deit3_tiny_digits_fsdp.py')
 DDP_CONFIG = osp.join(ROOT, 'configs/demo/deit3_tiny_digits.py')

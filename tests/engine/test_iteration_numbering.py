@@ -17,6 +17,7 @@ from torch import nn
 
 from mmvitreg.engine.finite import NonFiniteError
 
+
 class _Toy(BaseModel):
     """Returns a NaN loss at the ``nan_loss_at``-th forward (from 1)."""
 

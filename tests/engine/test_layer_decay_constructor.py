@@ -12,9 +12,9 @@ import glob
 import io
 import os.path as osp
 
-import mmvitreg  # noqa: F401  (compat layer, registration)
 import pytest
 import torch
+from meta_params import params_on_meta
 from mmengine.config import Config
 from mmengine.optim import LinearLR, build_optim_wrapper
 from mmengine.registry import init_default_scope
@@ -22,7 +22,8 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import nn
-from meta_params import params_on_meta
+
+import mmvitreg  # noqa: F401  (compat layer, registration)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NAME = 'BackboneLayerDecayOptimWrapperConstructor'

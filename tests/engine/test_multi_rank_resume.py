@@ -10,7 +10,6 @@ import os
 import os.path as osp
 
 import torch
-
 from tool_runner import CLS_CONFIG, data_options, dist_train
 
 # 64 images / (2 processes x 16) = 2 iterations per epoch; drop path 0.1

@@ -1,16 +1,16 @@
 """PatchSimilarityHook inside a real mmengine Runner training a tiny ViT."""
 import json
 
-import mmvitreg  # noqa: F401  (compat layer, registration)
 import pytest
 import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS
 from PIL import Image
-
-from mmvitreg.engine.hooks import PatchSimilarityHook
 from raw_tokens import gram_similarity, normalised_rgb, raw_vit_tokens
+
+import mmvitreg  # noqa: F401  (compat layer, registration)
+from mmvitreg.engine.hooks import PatchSimilarityHook
 
 TINY_VIT = dict(embed_dims=32, num_layers=3, num_heads=2,
                 feedforward_channels=64)
@@ -129,7 +129,7 @@ def test_hook_logs_at_interval_and_epoch_ends(tmp_path):
 
     records = [r for r in read_scalars(runner) if 'patch_sim/last' in r]
     assert [r['step'] for r in records] == [0, 3, 4, 6, 8]
-    for record, (_, curve) in zip(records, hook.history):
+    for record, (_, curve) in zip(records, hook.history, strict=True):
         assert [record[f'patch_sim/layer_{i:02d}'] for i in range(3)] == (
             pytest.approx(curve))
         assert record['patch_sim/last'] == pytest.approx(curve[-1])

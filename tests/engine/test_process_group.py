@@ -16,9 +16,11 @@ import torch.distributed as torch_dist
 from mmengine.config import Config
 from torch.nn.parallel import DistributedDataParallel
 
-from mmvitreg.engine.process_group import (gloo_threads,
-                                           init_cpu_process_group,
-                                           process_group)
+from mmvitreg.engine.process_group import (
+    gloo_threads,
+    init_cpu_process_group,
+    process_group,
+)
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith('linux'),
                                 reason='thread names come from /proc')

@@ -9,10 +9,10 @@ equality with an unsharded run is tests/engine/test_fsdp.py's.
 """
 import copy
 
-import mmvitreg  # noqa: F401  (registration)
 import torch
 from mmpretrain.engine.optimizers import Lamb
 
+import mmvitreg  # noqa: F401  (registration)
 from mmvitreg.engine.optimizers import ShardedLamb
 
 
@@ -42,7 +42,7 @@ def test_sharded_lamb_equals_lamb_in_one_process():
             optimizer.step()
         assert norms[0] > 1.0  # the global clipping branch runs
     for got, want, before in zip(ours.parameters(), reference.parameters(),
-                                 start):
+                                 start, strict=True):
         assert (want - before).abs().max() > 1e-3  # it trained
         torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-7)
     assert optimizers[0][1].param_groups[0]['step'] == 3

@@ -10,10 +10,12 @@ import torch
 from mmseg.evaluation import IoUMetric
 from PIL import Image
 
-from mmvitreg.evaluation import (CITYSCAPES_CLASSES,
-                                 CityscapesLabelIdIoUMetric,
-                                 has_cityscapes_classes,
-                                 train_ids_to_label_ids)
+from mmvitreg.evaluation import (
+    CITYSCAPES_CLASSES,
+    CityscapesLabelIdIoUMetric,
+    has_cityscapes_classes,
+    train_ids_to_label_ids,
+)
 
 #: (name, trainId, labelId) of the 19 evaluated classes, by hand.
 TABLE = [('road', 0, 7), ('sidewalk', 1, 8), ('building', 2, 11),

@@ -5,12 +5,12 @@ import json
 import math
 
 import pytest
+from config_flatten import flatten
 from mmengine.config import Config
+from tool_runner import ROOT, run_tool
 
 from mmvitreg.experiments.ablation import ROWS, Schedule
 from mmvitreg.experiments.stats import paired_difference, summarise
-from config_flatten import flatten
-from tool_runner import ROOT, run_tool
 
 # What each row changes over its control, as resolved config key prefixes
 # (written by hand from the row's note, not derived from the rows).

@@ -8,10 +8,14 @@ import os.path as osp
 
 import pytest
 import torch
-
-from mmvitreg.experiments.portable_numerics import (PORTABLE_ENV, cpu_model,
-                                                    machine, portable_env)
 from tool_runner import CLS_CONFIG, data_options, run_tool
+
+from mmvitreg.experiments.portable_numerics import (
+    PORTABLE_ENV,
+    cpu_model,
+    machine,
+    portable_env,
+)
 
 #: what another CPU looks like to the libraries (caps are ceilings)
 AVX512_MACHINE = {'ATEN_CPU_CAPABILITY': 'avx512', 'OMP_NUM_THREADS': '1'}

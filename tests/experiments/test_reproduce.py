@@ -9,11 +9,17 @@ import subprocess
 import sys
 
 import pytest
-
-from mmvitreg.experiments.reproduce import (ROWS, Context, Launch, get_row,
-                                            row_listing, run_row)
-from mmvitreg.experiments.reproduce.chain import marker_path
 from tool_runner import ROOT
+
+from mmvitreg.experiments.reproduce import (
+    ROWS,
+    Context,
+    Launch,
+    get_row,
+    row_listing,
+    run_row,
+)
+from mmvitreg.experiments.reproduce.chain import marker_path
 
 ADE_ROW = 'upernet_deit_s24_diverse_ade20k'
 CITY_ROW = 'upernet_swin_l_cityscapes'
@@ -46,7 +52,8 @@ def dry_run(row, work_root, launch=None, tiny=False, data_root='digits'):
 def test_list_names_every_row_with_its_published_number():
     listing = row_listing(list(ROWS))
     for row, published in ISSUE_ROWS.items():
-        line = next(l for l in listing.splitlines() if l.split()[0] == row)
+        line = next(ln for ln in listing.splitlines()
+                    if ln.split()[0] == row)
         assert published in line, line
     with pytest.raises(KeyError, match='unknown ROW .nope.*deit_s24'):
         get_row('nope')

@@ -5,13 +5,13 @@ import os.path as osp
 import subprocess
 import sys
 
-import mmvitreg  # noqa: F401
 import numpy as np
 import pytest
 from mmpretrain import get_model, inference_model, list_models
-
-from mmvitreg.model_zoo import load_models, model_zoo_table
 from tool_runner import ROOT
+
+import mmvitreg  # noqa: F401
+from mmvitreg.model_zoo import load_models, model_zoo_table
 
 # The papers' numbers (Gong et al. 2021 Tables 1-2 and abstract; LV-ViT
 # README; DeiT III README_revenge), typed from the sources, not read from

@@ -10,12 +10,13 @@ directly here).
 """
 import copy
 
-import mmvitreg  # noqa: F401
 import pytest
 import torch
 from mmengine.runner import turn_on_activation_checkpointing
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+
+import mmvitreg  # noqa: F401
 
 TINY_VIT = dict(embed_dims=32, num_layers=3, num_heads=2,
                 feedforward_channels=64)

@@ -14,7 +14,6 @@ import math
 import os.path as osp
 from contextlib import contextmanager
 
-import mmvitreg  # noqa: F401
 import numpy as np
 import pytest
 import torch
@@ -28,6 +27,7 @@ from mmpretrain.registry import MODELS
 from random_token_labels import random_token_label_store
 from tool_runner import ROOT
 
+import mmvitreg  # noqa: F401
 from mmvitreg.models.utils import model_config
 
 CONFIGS = ('vit_tiny_digits', 'vit_tiny_digits_diverse',
@@ -96,7 +96,8 @@ def _step(model, optim_cfg, batch, amp: bool) -> dict:
     log_vars = model.train_step(copy.deepcopy(batch), wrapper)
     after = list(model.parameters())
     assert all(torch.isfinite(p).all() for p in after)
-    assert any(not torch.equal(a, b) for a, b in zip(after, before))
+    assert any(not torch.equal(a, b)
+               for a, b in zip(after, before, strict=True))
     return {k: float(v) for k, v in log_vars.items()}
 
 

@@ -1,7 +1,6 @@
 """Tests of ThresholdedBCELoss (DeiT III BCE on binarised Mixup targets)."""
 import math
 
-import mmvitreg  # noqa: F401  (registers the loss; before mmseg)
 import pytest
 import torch
 from mmengine.runner import set_random_seed
@@ -9,6 +8,7 @@ from mmpretrain.models.utils.batch_augments import Mixup
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+import mmvitreg  # noqa: F401  (registers the loss; before mmseg)
 from mmvitreg.models.losses import ThresholdedBCELoss
 from mmvitreg.models.losses.binary_cross_entropy import binarize_targets
 

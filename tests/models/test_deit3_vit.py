@@ -4,12 +4,12 @@ import pytest
 import torch
 from mmengine.logging import MMLogger
 from mmengine.runner import load_checkpoint
-
-import mmvitreg  # noqa: F401
 from mmpretrain.models.backbones import DeiT3
 from mmpretrain.models.utils import resize_pos_embed
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+
+import mmvitreg  # noqa: F401
 from mmvitreg.models.backbones import DeiT3ViT
 
 TINY = dict(embed_dims=16, num_layers=4, num_heads=2, feedforward_channels=32)

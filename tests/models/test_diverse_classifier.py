@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
-import mmvitreg  # noqa: F401
 from mmpretrain.models.backbones import SwinTransformer, VisionTransformer
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+
+import mmvitreg  # noqa: F401
 from mmvitreg.models.utils import record_patch_tokens
 
 VIT = dict(

@@ -4,20 +4,20 @@ import argparse
 import copy
 import os.path as osp
 
-import mmvitreg  # noqa: F401  (compat layer before mmseg)
 import numpy as np
 import pytest
 import torch
 from mmengine.config import ConfigDict, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
-
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+from tool_runner import ADE_CONFIG, ROOT, data_options
+
+import mmvitreg  # noqa: F401  (compat layer before mmseg)
 from mmvitreg.cli.config_args import load_config
 from mmvitreg.cli.runner import build_runner
 from mmvitreg.models.losses import PatchCosineLoss
-from tool_runner import ADE_CONFIG, ROOT, data_options
 
 NUM_CLASSES = 3
 SIZE = 64
@@ -216,7 +216,7 @@ def test_on_is_encoder_decoder_at_inference():
         want = plain.predict(inputs, copy.deepcopy(samples))
         assert torch.equal(model(inputs, mode='tensor'),
                            plain(inputs, mode='tensor'))
-    for a, b in zip(got, want):
+    for a, b in zip(got, want, strict=True):
         assert torch.equal(a.seg_logits.data, b.seg_logits.data)
 
 

@@ -8,12 +8,13 @@ Calls are counted with a ``TorchFunctionMode``, which sees the function
 however a module imported it (mmpretrain binds it to a module-level name at
 import, so patching ``F.scaled_dot_product_attention`` would miss it).
 """
-import mmvitreg  # noqa: F401
 import pytest
 import torch
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from torch.overrides import TorchFunctionMode
+
+import mmvitreg  # noqa: F401
 
 TINY_VIT = dict(embed_dims=32, num_layers=3, num_heads=2,
                 feedforward_channels=64)

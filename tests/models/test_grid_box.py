@@ -3,12 +3,13 @@ box for PatchMixing and MixToken from the same random state."""
 import numpy as np
 import pytest
 import torch
-
-import mmvitreg  # noqa: F401
 from mmpretrain.registry import BATCH_AUGMENTS
 
-from mmvitreg.models.batch_augments.grid_box import (kept_fraction,
-                                                     sample_grid_box)
+import mmvitreg  # noqa: F401
+from mmvitreg.models.batch_augments.grid_box import (
+    kept_fraction,
+    sample_grid_box,
+)
 
 
 @pytest.mark.parametrize('lam', [0.0, 0.19, 0.5, 0.75, 0.99])

@@ -1,10 +1,11 @@
 """Pretrained(head_map=...): a checkpoint's head rows mapped onto a subset
 of its classes (Swin's 22k -> 1k fine-tuning), on a tiny classifier."""
-import mmvitreg  # noqa: F401
 import pytest
 import torch
 from mmengine.registry import init_default_scope
 from mmpretrain.registry import MODELS
+
+import mmvitreg  # noqa: F401
 
 
 def _classifier(num_classes, init_cfg=None):
@@ -87,8 +88,9 @@ def test_missing_map_file_is_named(big_checkpoint, tmp_path):
 
 
 def test_swin_l_config_maps_the_22k_head():
-    from mmengine.config import Config
     import os.path as osp
+
+    from mmengine.config import Config
     root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     cfg = Config.fromfile(osp.join(root, 'configs/pretrain/swin_l.py'))
     assert cfg.get('load_from') is None

@@ -3,12 +3,13 @@ mmpretrain/mmseg output formats."""
 import pytest
 import torch
 import torch.nn as nn
-
-import mmvitreg  # noqa: F401  (before mmseg)
-from mmpretrain.models.backbones.vision_transformer import \
-    TransformerEncoderLayer
+from mmpretrain.models.backbones.vision_transformer import (
+    TransformerEncoderLayer,
+)
 from mmpretrain.registry import MODELS
 from mmseg.registry import MODELS as SEG_MODELS
+
+import mmvitreg  # noqa: F401  (before mmseg)
 from mmvitreg.models.backbones import LVViT
 from mmvitreg.models.backbones.lvvit import ScaledResidualLayer
 

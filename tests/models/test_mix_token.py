@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
-import mmvitreg  # noqa: F401
 from mmpretrain.registry import BATCH_AUGMENTS, MODELS
 from mmpretrain.structures import DataSample
+
+import mmvitreg  # noqa: F401
 from mmvitreg.models.batch_augments import MixToken
 
 NUM_CLASSES = 5

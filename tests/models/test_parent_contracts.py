@@ -12,7 +12,6 @@ for ``DeiT3``) the shapes, keys and types must match.
 """
 import copy
 
-import mmvitreg  # noqa: F401  (compat layer before mmseg)
 import pytest
 import torch
 from mmengine.config import ConfigDict
@@ -23,6 +22,8 @@ from mmpretrain.registry import MODELS as CLS_MODELS
 from mmpretrain.structures import DataSample
 from mmseg.registry import MODELS as SEG_MODELS
 from mmseg.structures import SegDataSample
+
+import mmvitreg  # noqa: F401  (compat layer before mmseg)
 
 NUM_CLASSES = 10
 SIZE = 32
@@ -130,7 +131,7 @@ def test_diverse_classifier_is_image_classifier(parent_cfg):
     got = child.predict(inputs, copy.deepcopy(samples))
     want = parent.predict(inputs, copy.deepcopy(samples))
     assert [p.pred_score.shape for p in got] == [(NUM_CLASSES, )] * 2
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         assert torch.equal(g.pred_score, w.pred_score)
         assert torch.equal(g.pred_label, w.pred_label)
     with pytest.raises(RuntimeError, match='Invalid mode "unknown"'):
@@ -272,7 +273,7 @@ def test_diverse_encoder_decoder_is_encoder_decoder(test_cfg):
                            parent(inputs, mode='tensor'))
         got = child.predict(inputs, copy.deepcopy(samples))
         want = parent.predict(inputs, copy.deepcopy(samples))
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         assert g.pred_sem_seg.data.shape == (1, SIZE, SIZE)
         assert torch.equal(g.seg_logits.data, w.seg_logits.data)
         assert torch.equal(g.pred_sem_seg.data, w.pred_sem_seg.data)

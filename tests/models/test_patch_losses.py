@@ -4,9 +4,9 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from mmpretrain.registry import MODELS
 
 import mmvitreg  # noqa: F401
-from mmpretrain.registry import MODELS
 
 
 def test_cosine_identical_patches_give_one():

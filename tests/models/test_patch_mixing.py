@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
-import mmvitreg  # noqa: F401
 from mmpretrain.models.utils import RandomBatchAugment
 from mmpretrain.registry import BATCH_AUGMENTS, MODELS
 from mmpretrain.structures import DataSample
+
+import mmvitreg  # noqa: F401
 
 
 def _batch(batch_size=4, size=32, num_classes=5):

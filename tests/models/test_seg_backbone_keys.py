@@ -9,14 +9,16 @@ the same rule is applied to the two models built from the configs.
 import glob
 import os.path as osp
 
-import mmvitreg  # noqa: F401  (compat layer before mmseg)
 import pytest
+from meta_params import params_on_meta
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from meta_params import params_on_meta
-from mmvitreg.models.weight_init import (CheckedPretrainedInit,
-                                         load_state_dict_report)
+import mmvitreg  # noqa: F401  (compat layer before mmseg)
+from mmvitreg.models.weight_init import (
+    CheckedPretrainedInit,
+    load_state_dict_report,
+)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SEG = sorted(glob.glob(osp.join(ROOT, 'configs', 'seg', '*.py')))

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
-import mmvitreg  # noqa: F401
 from mmengine.config import Config
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
+
+import mmvitreg  # noqa: F401
 
 CONFIGS = Path(__file__).resolve().parents[2] / 'configs' / 'pretrain'
 K = 5

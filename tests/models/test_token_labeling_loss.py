@@ -4,9 +4,9 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from mmpretrain.registry import MODELS
 
 import mmvitreg  # noqa: F401
-from mmpretrain.registry import MODELS
 from mmvitreg.models.losses import TokenLabelingLoss
 
 

@@ -7,16 +7,16 @@ which must not count). The same map is then written as an ADE20K-style PNG
 ``LoadAnnotations(reduce_zero_label=True)``, which maps 0 -> 255 and
 k -> k - 1, so the metric must be unchanged.
 """
-import mmvitreg  # noqa: F401  (compat layer before mmseg)
 import numpy as np
 import pytest
 import torch
 from mmengine.structures import PixelData
-from PIL import Image
-
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.evaluation import IoUMetric
 from mmseg.structures import SegDataSample
+from PIL import Image
+
+import mmvitreg  # noqa: F401  (compat layer before mmseg)
 
 IGN = 255
 LABEL = np.array([[0, 0, 1, 1],

@@ -7,14 +7,14 @@ crop, 0)``) and averages the overlapping logits. It never pads: an image
 smaller than the window is decoded as one crop of the whole image, i.e.
 exactly what ``mode='whole'`` does.
 """
-import mmvitreg  # noqa: F401  (compat layer before mmseg)
 import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmengine.registry import init_default_scope
-
 from mmseg.registry import MODELS
+
+import mmvitreg  # noqa: F401  (compat layer before mmseg)
 
 NUM_CLASSES = 3
 CROP, STRIDE = (64, 64), (32, 32)

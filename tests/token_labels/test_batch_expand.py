@@ -2,7 +2,6 @@
 targets as the per-sample path, built per batch on the model side."""
 import os.path as osp
 
-import mmvitreg  # noqa: F401  (registers the transforms)
 import numpy as np
 import pytest
 import torch
@@ -10,9 +9,14 @@ from mmcv.transforms import Compose
 from mmengine.dataset import pseudo_collate
 from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 
-from mmvitreg.token_labels import (ShardWriter, TokenLabelCrop,
-                                   expand_token_labels, merge_index,
-                                   read_manifests)
+import mmvitreg  # noqa: F401  (registers the transforms)
+from mmvitreg.token_labels import (
+    ShardWriter,
+    TokenLabelCrop,
+    expand_token_labels,
+    merge_index,
+    read_manifests,
+)
 from mmvitreg.token_labels.batch_expand import per_sample_classes
 
 K = 16

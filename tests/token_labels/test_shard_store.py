@@ -6,9 +6,13 @@ import pickle
 import numpy as np
 import pytest
 
-from mmvitreg.token_labels import (CorruptShardError, ShardWriter,
-                                   TokenLabelStore, merge_index,
-                                   read_manifests)
+from mmvitreg.token_labels import (
+    CorruptShardError,
+    ShardWriter,
+    TokenLabelStore,
+    merge_index,
+    read_manifests,
+)
 from mmvitreg.token_labels.shard_format import MAGIC
 
 

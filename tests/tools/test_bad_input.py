@@ -5,9 +5,9 @@ import os.path as osp
 
 import pytest
 import torch
+from tool_runner import CLS_CONFIG, data_options, run_tool, snapshot
 
 from mmvitreg.cli.work_dir_lock import LOCK_NAME
-from tool_runner import CLS_CONFIG, data_options, run_tool, snapshot
 
 
 @pytest.fixture(scope='module')

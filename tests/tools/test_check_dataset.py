@@ -5,7 +5,6 @@ import re
 
 import numpy as np
 from PIL import Image
-
 from tool_runner import ADE_CONFIG, CLS_CONFIG, data_options, run_tool
 
 

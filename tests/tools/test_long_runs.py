@@ -14,7 +14,6 @@ import time
 
 import pytest
 import torch
-
 from kill_runs import digits_options
 from tool_runner import CLS_CONFIG, ROOT, data_options, dist_train, snapshot
 
@@ -136,7 +135,8 @@ def test_second_run_refused_then_resume_after_sigkill(digits_root,
     markers.mkdir()
     # 48 images, batch 8: 6 iterations an epoch, checkpoint at iteration 4
     opts = [*digits_options(digits_root, 'imagenet', 48, 8, 0),
-            'train_cfg.max_epochs=2', 'default_hooks.checkpoint.by_epoch=False',
+            'train_cfg.max_epochs=2',
+            'default_hooks.checkpoint.by_epoch=False',
             'default_hooks.checkpoint.interval=4']
     train = [sys.executable, 'tools/train.py']
     first = subprocess.Popen(

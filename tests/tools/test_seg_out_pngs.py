@@ -12,7 +12,6 @@ import pytest
 import torch
 from mmengine.registry import init_default_scope
 from PIL import Image
-
 from tool_runner import CITYSCAPES_CONFIG, ROOT, data_options, run_tool
 
 

@@ -9,10 +9,14 @@ import os.path as osp
 
 import pytest
 import torch
-
 from safe_loading import assert_loads_safely
-from tool_runner import (ADE_CONFIG, CITYSCAPES_CONFIG, CLS_CONFIG,
-                         data_options, run_tool)
+from tool_runner import (
+    ADE_CONFIG,
+    CITYSCAPES_CONFIG,
+    CLS_CONFIG,
+    data_options,
+    run_tool,
+)
 
 
 def last_checkpoint(work_dir) -> str:

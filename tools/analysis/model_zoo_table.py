@@ -13,7 +13,9 @@ import argparse
 import os.path as osp
 import sys
 
-import mmvitreg  # noqa: F401,I001  (compat layer + registration first)
+import mmvitreg  # noqa: F401  (compat layer + registration first)
+
+# isort: split
 
 from mmvitreg.model_zoo.table import BEGIN, END, model_zoo_table
 

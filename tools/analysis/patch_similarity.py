@@ -21,13 +21,21 @@ import os
 import os.path as osp
 import sys
 
-import mmvitreg  # noqa: F401,I001  (compat layer + registration first)
+import mmvitreg  # noqa: F401  (compat layer + registration first)
+
+# isort: split
 from mmengine.config import DictAction
 
-from mmvitreg.analysis.checkpoint_similarity import (checkpoint_similarity,
-                                                     default_labels)
-from mmvitreg.analysis.similarity_report import (format_table, write_csv,
-                                                 write_json, write_plot)
+from mmvitreg.analysis.checkpoint_similarity import (
+    checkpoint_similarity,
+    default_labels,
+)
+from mmvitreg.analysis.similarity_report import (
+    format_table,
+    write_csv,
+    write_json,
+    write_plot,
+)
 from mmvitreg.cli.checkpoint_check import CheckpointMismatchError
 from mmvitreg.engine.finite import NonFiniteError
 
@@ -95,7 +103,7 @@ def main(argv=None) -> int:
     try:
         results = [(label, measure(config, ckpt, args))
                    for label, config, ckpt in zip(labels, configs,
-                                                  checkpoints)]
+                                                  checkpoints, strict=True)]
     except (CheckpointMismatchError, NonFiniteError, FileNotFoundError,
             KeyError) as err:
         print(f'error: {err}', file=sys.stderr)

@@ -42,8 +42,9 @@ from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
 from mmvitreg.token_labels.batch_expand import TokenLabelCrop
-from .tracked_geometric import AFFINES_KEY, affines_on_grid
 from mmvitreg.token_labels.store import TokenLabelStore
+
+from .tracked_geometric import AFFINES_KEY, affines_on_grid
 
 
 @TRANSFORMS.register_module()
@@ -197,8 +198,8 @@ class AlignTokenLabel(BaseTransform):
     indices), the target on the ``Ht x Wt`` grid is
 
         p = softmax_k(s)               (per location, if ``softmax``)
-        M[c, y, x] = p[j, y, x]  where c = c[j, y, x], 0 elsewhere  (K, H', W')
-        T = flip(roi_align(M, box, (Ht, Wt)))                        (K, Ht, Wt)
+        M[c, y, x] = p[j, y, x]  where c = c[j, y, x], else 0  (K, H', W')
+        T = flip(roi_align(M, box, (Ht, Wt)))                   (K, Ht, Wt)
 
     then, when RandAugment's geometric operations ran as the ``Tracked*``
     ops of :mod:`.tracked_geometric` (they record their affines in

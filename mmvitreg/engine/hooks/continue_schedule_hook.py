@@ -35,13 +35,14 @@ def _proxy_optimizer(
     proxy_groups = []
     for key in keys:
         group = dict(params=[torch.zeros(1, requires_grad=True)])
-        for name, value in zip(names, key):
+        for name, value in zip(names, key, strict=True):
             group[name] = value
             group[f'initial_{name}'] = value
         proxy_groups.append(group)
     optimizer = torch.optim.SGD(proxy_groups, lr=0.0)
-    for group, key in zip(optimizer.param_groups, keys):
-        for name, value in zip(names, key):  # SGD's defaults overwrite
+    for group, key in zip(optimizer.param_groups, keys, strict=True):
+        # SGD's defaults overwrite
+        for name, value in zip(names, key, strict=True):
             group[name] = value
     return optimizer, index
 
@@ -81,10 +82,10 @@ def fast_forward(schedulers: List[_ParamScheduler], iters: int,
         for twin in replays:
             for _ in range(epochs if twin.by_epoch else iters):
                 twin.step()
-    for group, i in zip(groups, index):
+    for group, i in zip(groups, index, strict=True):
         for name in names:
             group[name] = proxy.param_groups[i][name]
-    for sched, twin in zip(schedulers, replays):
+    for sched, twin in zip(schedulers, replays, strict=True):
         sched.last_step = twin.last_step
         sched._global_step = twin._global_step
         sched._last_value = [g[sched.param_name] for g in groups]

@@ -40,8 +40,12 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 from mmengine.registry import HOOKS
 
-from mmvitreg.engine.finite import (NonFiniteError, describe_keys,
-                                    is_finite, nonfinite_tensors)
+from mmvitreg.engine.finite import (
+    NonFiniteError,
+    describe_keys,
+    is_finite,
+    nonfinite_tensors,
+)
 from mmvitreg.engine.runner.fsdp import is_fsdp
 
 ACTIONS = ('stop', 'skip')

@@ -141,7 +141,7 @@ class PatchSimilarityHook(Hook):
         ]
 
     def _log(self, runner, step: int, curve: Sequence[float]) -> None:
-        scalars = dict(zip(self.scalar_names(len(curve)), curve))
+        scalars = dict(zip(self.scalar_names(len(curve)), curve, strict=True))
         scalars[f'{self.prefix}/last'] = curve[-1]
         for name, value in scalars.items():
             runner.message_hub.update_scalar(name, value)

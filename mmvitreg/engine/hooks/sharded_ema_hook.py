@@ -101,7 +101,7 @@ class ShardedEMAHook(EMAHook):
         # resuming, as mmpretrain's hook), the loaded weights otherwise
         self._fsdp.load_state_dict(checkpoint['state_dict'])
         for ema, weight in zip(self.ema_model.module.parameters(),
-                               self.src_model.parameters()):
+                               self.src_model.parameters(), strict=True):
             ema.copy_(weight)
         if resuming:
             self.ema_model.steps.copy_(ema_state['steps'])

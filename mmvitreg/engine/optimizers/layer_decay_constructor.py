@@ -48,8 +48,9 @@ from collections import defaultdict
 from typing import Callable, List, Optional, Tuple
 
 from mmengine.logging import MMLogger
-from mmpretrain.engine.optimizers import \
-    LearningRateDecayOptimWrapperConstructor
+from mmpretrain.engine.optimizers import (
+    LearningRateDecayOptimWrapperConstructor,
+)
 from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS
 from torch import nn
 

@@ -27,8 +27,9 @@ def transformer_block_types() -> Tuple[Type[nn.Module], ...]:
     """The block classes of the suite's backbones (subclasses included)."""
     from mmpretrain.models.backbones.deit3 import DeiT3TransformerEncoderLayer
     from mmpretrain.models.backbones.swin_transformer import SwinBlock
-    from mmpretrain.models.backbones.vision_transformer import \
-        TransformerEncoderLayer
+    from mmpretrain.models.backbones.vision_transformer import (
+        TransformerEncoderLayer,
+    )
     return (TransformerEncoderLayer, DeiT3TransformerEncoderLayer, SwinBlock)
 
 

@@ -29,13 +29,15 @@ One block, tokens ``x`` of shape (B, 1 + h * w, C)::
 with ``gamma_1, gamma_2`` in R^C initialised to ``layer_scale_init_value``
 and ``p`` the block's stochastic-depth rate.
 """
-from typing import List, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from mmengine.model import BaseModule, ModuleList
-from mmpretrain.models.backbones.deit3 import (DeiT3,
-                                               DeiT3TransformerEncoderLayer)
+from mmpretrain.models.backbones.deit3 import (
+    DeiT3,
+    DeiT3TransformerEncoderLayer,
+)
 from mmpretrain.models.utils import LayerScale
 from mmpretrain.registry import MODELS
 
@@ -155,10 +157,16 @@ class DeiT3ViT(DeiT3):
                  layer_scale_init_value: float = 1e-4,
                  drop_rate: float = 0.,
                  qkv_bias: bool = True,
-                 norm_cfg: dict = dict(type='LN', eps=1e-6),
+                 norm_cfg: Optional[dict] = None,
                  with_cp: bool = False,
-                 layer_cfgs: Union[Sequence[dict], dict] = dict(),
+                 layer_cfgs: Union[Sequence[dict], dict, None] = None,
                  **kwargs) -> None:
+        # None: DeiT III's LayerNorm (eps 1e-6) and no per-block overrides
+        # (a fresh dict per call, never a shared mutable default).
+        if norm_cfg is None:
+            norm_cfg = dict(type='LN', eps=1e-6)
+        if layer_cfgs is None:
+            layer_cfgs = {}
         if 'use_layer_scale' in kwargs:
             raise ValueError('DeiT3ViT: set `layer_scale_init_value` '
                              '(0 disables LayerScale), not `use_layer_scale`')
@@ -184,7 +192,7 @@ class DeiT3ViT(DeiT3):
         rates = drop_path_rates(drop_path_rate, self.num_layers,
                                 drop_path_mode)
         layers = []
-        for rate, layer_cfg in zip(rates, layer_cfgs):
+        for rate, layer_cfg in zip(rates, layer_cfgs, strict=True):
             cfg = dict(
                 embed_dims=self.embed_dims,
                 num_heads=self.arch_settings['num_heads'],

@@ -10,8 +10,9 @@ from mmcv.cnn.bricks.transformer import AdaptivePadding
 from mmengine.model import BaseModule, ModuleList
 from mmengine.utils import to_2tuple
 from mmpretrain.models.backbones import VisionTransformer
-from mmpretrain.models.backbones.vision_transformer import \
-    TransformerEncoderLayer
+from mmpretrain.models.backbones.vision_transformer import (
+    TransformerEncoderLayer,
+)
 from mmpretrain.registry import MODELS
 
 from .checkpointing import block_forward
@@ -49,12 +50,14 @@ class ConvPatchEmbed(BaseModule):
                  in_channels: int = 3,
                  embed_dims: int = 384,
                  stem_channels: int = 64,
-                 stem_norm_cfg: dict = dict(type='BN'),
+                 stem_norm_cfg: Optional[dict] = None,
                  padding: Optional[str] = 'corner',
                  bias: bool = True,
                  norm_cfg: Optional[dict] = None,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
+        if stem_norm_cfg is None:  # a fresh dict, not a shared default
+            stem_norm_cfg = dict(type='BN')
         if patch_size < 2 or patch_size % 2:
             raise ValueError('ConvPatchEmbed: patch_size must be even and '
                              f'>= 2, got {patch_size}')
@@ -208,19 +211,21 @@ class LVViT(VisionTransformer):
                  drop_rate: float = 0.,
                  drop_path_rate: float = 0.,
                  qkv_bias: bool = False,
-                 norm_cfg: dict = dict(type='LN', eps=1e-5),
+                 norm_cfg: Optional[dict] = None,
                  final_norm: bool = True,
                  out_type: str = 'cls_token',
                  with_cls_token: bool = True,
                  frozen_stages: int = -1,
                  interpolate_mode: str = 'bicubic',
-                 stem_norm_cfg: dict = dict(type='BN'),
+                 stem_norm_cfg: Optional[dict] = None,
                  with_cp: bool = False,
                  layer_scale_init_value: float = 0.,
                  patch_cfg: Optional[dict] = None,
                  layer_cfgs: Union[dict, List[dict], None] = None,
                  pre_norm: bool = False,
                  init_cfg=None) -> None:
+        if norm_cfg is None:  # a fresh dict, not a shared default
+            norm_cfg = dict(type='LN', eps=1e-5)
         if isinstance(arch, str):
             if arch.lower() not in self.arch_zoo:
                 raise ValueError(f'LVViT: arch {arch!r} is not one of '

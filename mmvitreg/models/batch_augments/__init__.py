@@ -6,5 +6,5 @@
 - ``MixToken``: tokens mixed after the patch embedding (token labeling);
 - :mod:`.grid_box`: the box sampler both use.
 """
-from .patch_mixing import PatchMixing  # noqa: F401
-from .mix_token import MixToken  # noqa: F401
+from .mix_token import MixToken
+from .patch_mixing import PatchMixing

@@ -129,7 +129,8 @@ class MixToken:
         """``(B, Ht, Wt)`` long: batch index of the image each token came
         from (``b`` or ``B-1-b``), the format of ``PatchMixing``'s record."""
         index = torch.arange(batch_size, device=mix.mask.device).view(-1, 1, 1)
-        return torch.where(mix.mask.unsqueeze(0), index, batch_size - 1 - index)
+        flipped = batch_size - 1 - index
+        return torch.where(mix.mask.unsqueeze(0), index, flipped)
 
     def patch_embed_hook(self, mix: TokenMix) -> Callable:
         """A forward hook for an mmpretrain-style patch embedding returning

@@ -4,8 +4,8 @@ from typing import List, Optional
 
 import torch
 import torch.nn as nn
-from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.models.backbones import SwinTransformer, VisionTransformer
+from mmpretrain.models.classifiers import ImageClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 

@@ -8,8 +8,11 @@ import torch.nn as nn
 from mmpretrain.registry import BATCH_AUGMENTS, MODELS
 from mmpretrain.structures import DataSample
 
-from mmvitreg.token_labels.batch_expand import (TokenLabelCrop,
-                                                expand_token_labels)
+from mmvitreg.token_labels.batch_expand import (
+    TokenLabelCrop,
+    expand_token_labels,
+)
+
 from ..batch_augments.mix_token import MixToken, TokenMix
 from ..utils.class_targets import class_targets
 from ..utils.patch_tokens import record_patch_tokens
@@ -130,7 +133,7 @@ class TokenLabelingClassifier(DiverseImageClassifier):
         mixed = MixToken.mix_scores(scores, mix)
         source = MixToken.patch_source(mix, len(data_samples))
         for sample, score, unmixed, src in zip(data_samples, mixed, scores,
-                                               source):
+                                               source, strict=True):
             sample.set_gt_score(score)
             sample.set_field(unmixed, 'unmixed_score')
             sample.set_field(src, 'patch_source')

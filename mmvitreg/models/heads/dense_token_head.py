@@ -29,8 +29,10 @@ class DenseTokenHead(BaseModule):
     def __init__(self,
                  in_channels: int,
                  num_classes: int,
-                 loss: dict = dict(type='TokenLabelingLoss', beta=0.5),
-                 init_cfg: Optional[dict] = dict(
+                 loss: Optional[dict] = None,
+                 # mmengine's BaseModule deep-copies init_cfg, and None must
+                 # stay 'no init': the dict default is never shared.
+                 init_cfg: Optional[dict] = dict(  # noqa: B006
                      type='TruncNormal', layer='Linear', std=.02,
                      bias=0.)) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -40,6 +42,8 @@ class DenseTokenHead(BaseModule):
         self.in_channels = int(in_channels)
         self.num_classes = int(num_classes)
         self.fc = nn.Linear(self.in_channels, self.num_classes)
+        if loss is None:  # a fresh dict, not a shared default
+            loss = dict(type='TokenLabelingLoss', beta=0.5)
         self.loss_module = loss if isinstance(loss, nn.Module) else \
             MODELS.build(loss)
 

@@ -14,7 +14,7 @@
 from .class_targets import class_targets
 from .diverse_data_preprocessor import DiverseDataPreprocessor
 from .model_config import model_config
-from .patch_tokens import (PatchTokens, block_modules, record_patch_tokens)
+from .patch_tokens import PatchTokens, block_modules, record_patch_tokens
 from .strict_load import load_weights_strict
 
 __all__ = [

@@ -41,7 +41,7 @@ class DiverseDataPreprocessor(ClsDataPreprocessor):
             record = records[0]
             for sample, source, score in zip(data['data_samples'],
                                              record.patch_source,
-                                             record.source_score):
+                                             record.source_score, strict=True):
                 sample.set_field(source, 'patch_source')
                 sample.set_field(score, 'unmixed_score')
         return data

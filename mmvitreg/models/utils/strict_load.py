@@ -14,8 +14,11 @@ all-background model. One rule for every consumer of trained weights:
 import torch.nn as nn
 from mmengine.runner import load_checkpoint
 
-from mmvitreg.engine.finite import (NonFiniteError, describe_keys,
-                                    nonfinite_tensors)
+from mmvitreg.engine.finite import (
+    NonFiniteError,
+    describe_keys,
+    nonfinite_tensors,
+)
 
 
 class CheckpointMismatchError(RuntimeError):

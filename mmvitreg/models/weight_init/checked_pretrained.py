@@ -61,7 +61,8 @@ class LoadReport:
     def summary(self, limit: int = 10) -> str:
 
         def show(keys: List[str]) -> str:
-            extra = f', ... (+{len(keys) - limit})' if len(keys) > limit else ''
+            more = len(keys) - limit
+            extra = f', ... (+{more})' if more > 0 else ''
             return ', '.join(keys[:limit]) + extra
 
         lines = [f'matched {self.matched}/{self.total} tensors '
@@ -155,12 +156,15 @@ class CheckedPretrainedInit(PretrainedInit):
                              self.head_keys, source=self.head_map)
 
     def _checkpoint_state_dict(self) -> Dict[str, torch.Tensor]:
-        from mmengine.runner.checkpoint import (_load_checkpoint,
-                                                _load_checkpoint_with_prefix)
+        from mmengine.runner.checkpoint import (
+            _load_checkpoint,
+            _load_checkpoint_with_prefix,
+        )
         if self.prefix is not None:
             return _load_checkpoint_with_prefix(
                 self.prefix, self.checkpoint, map_location=self.map_location)
-        ckpt = _load_checkpoint(self.checkpoint, map_location=self.map_location)
+        ckpt = _load_checkpoint(self.checkpoint,
+                                map_location=self.map_location)
         for key in ('state_dict', 'model', 'module'):
             if isinstance(ckpt, dict) and key in ckpt:
                 ckpt = ckpt[key]
