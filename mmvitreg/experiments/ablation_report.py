@@ -149,7 +149,7 @@ def markdown(table: Dict[str, dict], seeds: Sequence[int],
         'where seeds pair the runs and plateau seeds make top-1 bimodal); '
         '* marks an interval that excludes 1. The epoch at which the '
         "training loss leaves ln(10): the first epoch whose mean logged "
-        'loss is below ln(10) - 0.1, read from each run\'s train.log '
+        'loss is below ln(10) - 0.1, read from each run\'s own mmengine log '
         '(mean and range over the seeds that left; - where the runs '
         'predate the record).', '', *stability_lines(table), '',
         *notes, ''])
