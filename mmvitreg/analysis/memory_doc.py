@@ -8,7 +8,6 @@ two fake forward passes per config (minutes on 2 cores), so
 ``recipes_doc`` takes the section as text and the doc test reuses the
 committed one; ``tests/analysis/test_memory_plan.py`` recomputes rows.
 """
-import gc
 from typing import List, Optional, Sequence
 
 from mmengine.config import Config
@@ -44,7 +43,6 @@ def memory_row(name: str, cfg: Config) -> str:
     plan = estimate(cfg, gpu_mem_gib=GPU_MEM_GIB, data=data)
     amp = plan if plan.amp else estimate(
         with_amp(cfg), gpu_mem_gib=GPU_MEM_GIB, data=data)
-    gc.collect()  # the real and fake models of 2-4 builds hold cycles
     height, width = plan.image_size
     fits = '/'.join('yes' if p.fits else '**no**' for p in (plan, amp))
     return (f'| `{name}` | {plan.batch} x {height}x{width} | '
