@@ -171,3 +171,20 @@ def test_recipes_doc_memory_rows_are_current(config):
     row = memory_row(config, Config.fromfile(osp.join(ROOT, config)))
     assert row in rows, ('docs/recipes.md memory table is stale: run '
                          'python tools/analysis/print_recipe.py --doc')
+
+
+def test_fsdp_shards_states_by_gpus_and_ddp_adds_buckets():
+    # The demo DeiT III: its FSDP config differs only in the strategy.
+    fsdp = Config.fromfile(
+        osp.join(ROOT, 'configs/demo/deit3_tiny_digits_fsdp.py'))
+    ddp = Config.fromfile(osp.join(ROOT, 'configs/demo/deit3_tiny_digits.py'))
+    params, _, grads, optim, block, root = mp._state_bytes(ddp)
+    sharded = mp.estimate(fsdp, gpus=4, device='cpu')
+    assert sharded.strategy == 'FSDP'
+    assert (sharded.params, sharded.grads, sharded.optimizer) == (
+        params // 4, grads // 4, optim // 4)
+    assert 0 < block < params and sharded.comm == root + 3 * block
+    replicated = mp.estimate(ddp, gpus=4, device='cpu')
+    assert replicated.strategy == 'DDP'
+    assert (replicated.params, replicated.comm) == (params, grads)
+    assert mp.estimate(ddp, gpus=1, device='cpu').comm == 0
