@@ -50,7 +50,7 @@ from mmengine.dataset import pseudo_collate
 from mmpretrain.registry import DATASETS
 
 from mmvitreg.datasets.digits import prepare_digits
-from mmvitreg.token_labels import (
+from mmvitreg.structures.token_labels import (
     ShardWriter,
     expand_token_labels,
     merge_index,

@@ -4,6 +4,17 @@ Importing the package first installs the compatibility layer (``mmcv.ops``
 stand-in on mmcv-lite, safe checkpoint loading), then registers every module
 into mmpretrain's and mmseg's registries. Configs list it first in
 ``custom_imports`` so that it is imported before mmseg.
+
+Layers (bottom to top):
+    compat < utils < structures < datasets, evaluation, models < engine
+    < analysis < converters < token_labels < model_zoo < experiments < cli
+
+A package imports only from its own layer's package or the layers below
+(packages that share a layer do not import each other); ``tools/`` and
+``benchmarks/`` sit above ``cli``. ``tests/test_layers.py`` reads this
+order and fails on an import that points up. This file itself and
+``version.py`` are outside the order: the former imports the registering
+packages, the latter imports nothing.
 """
 from .compat import install_compat
 

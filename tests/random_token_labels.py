@@ -4,8 +4,11 @@ import os.path as osp
 
 import numpy as np
 
-from mmvitreg.token_labels.shard_format import merge_index, read_manifests
-from mmvitreg.token_labels.shard_writer import ShardWriter
+from mmvitreg.structures.token_labels.shard_format import (
+    merge_index,
+    read_manifests,
+)
+from mmvitreg.structures.token_labels.shard_writer import ShardWriter
 
 
 def random_token_label_store(digits_root: str, out: str, count: int) -> str:

@@ -20,7 +20,7 @@ import mmvitreg  # noqa: F401  (compat layer: safe checkpoint loading)
 from mmvitreg.compat.checkpoint_loading import UntrustedCheckpointError
 from mmvitreg.converters import CheckpointFormatError
 from mmvitreg.converters.export import EXPORT_FORMATS, export_file
-from mmvitreg.engine.finite import NonFiniteError
+from mmvitreg.utils.finite import NonFiniteError
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -3,8 +3,8 @@
 Token labeling (``methods.md`` section 2): a pretrained classifier's head is
 applied at every location of its last feature map (``DenseAnnotator``) and
 the top-k (score, class) pairs per location are stored for every image
-(``mmvitreg/token_labels/shard_format.py`` describes the format; the
-logic lives in ``mmvitreg/token_labels/generation.py``).
+(``mmvitreg/structures/token_labels/shard_format.py`` describes the
+format; the logic lives in ``mmvitreg/token_labels/generation.py``).
 
 Usage::
 

@@ -17,7 +17,7 @@ import mmvitreg  # noqa: F401  (compat layer: safe checkpoint loading)
 from mmvitreg.compat.checkpoint_loading import UntrustedCheckpointError
 from mmvitreg.converters import CheckpointFormatError
 from mmvitreg.converters.publish import publish
-from mmvitreg.engine.finite import NonFiniteError
+from mmvitreg.utils.finite import NonFiniteError
 
 
 def main(argv=None) -> int:

@@ -10,8 +10,9 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, set_random_seed
 from torch.utils.data import DataLoader
 
+from mmvitreg.models.utils.patch_similarity import layer_similarity
+
 from ..models.utils import block_modules, load_weights_strict, model_config
-from .patch_similarity import layer_similarity
 
 
 def default_labels(checkpoints: Sequence[str]) -> List[str]:
@@ -70,7 +71,7 @@ def checkpoint_similarity(config: str,
         ``num_images`` (used), ``blocks`` (names) and ``similarity`` (one
         float per block).
     """
-    from mmvitreg.cli.config_args import load_config
+    from mmvitreg.utils.config import load_config
     cfg = load_config(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     set_random_seed(seed)

@@ -19,8 +19,10 @@ token-label generation and the tests use the same one.
 Kept out of ``mmvitreg/__init__`` so that importing the package for
 registration stays cheap; tools import it explicitly.
 """
+from mmvitreg.utils.config import load_config
+
 from .checkpoint_check import CheckpointMismatchError, load_checkpoint_strict
-from .config_args import load_config, task_of
+from .config_args import task_of
 from .preflight import (
                         check_class_count,
                         check_data_paths,

@@ -162,7 +162,7 @@ def check_split(cfg: Config, split: str = 'train', workers: int = 0,
 
 def _check_token_labels(step: dict, infos: List[dict], report: SplitReport,
                         key: str) -> None:
-    from mmvitreg.token_labels import TokenLabelStore
+    from mmvitreg.structures.token_labels import TokenLabelStore
     root = step.get('store_root')
     if not root:
         report.add('token shards', 1, [

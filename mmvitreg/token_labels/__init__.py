@@ -1,12 +1,8 @@
-"""Token labeling data side: machine-annotator score maps on disk.
+"""Token labeling: making machine-annotator score maps. The maps as data
+(format, writer, store, batch expansion) are in
+:mod:`mmvitreg.structures.token_labels`, below the datasets and models that
+read them; this package builds models and process groups, so it sits above.
 
-- :mod:`.shard_format`: the on-disk format (records, shard manifests, the
-  merged index);
-- :mod:`.shard_writer`: :class:`ShardWriter`, which writes shards;
-- :mod:`.store`: :class:`TokenLabelStore`, the random-access reader;
-- :mod:`.batch_expand`: :class:`TokenLabelCrop` (a compact label and its
-  crop) and :func:`expand_token_labels` (dense targets per batch, on the
-  model's device);
 - :mod:`.annotator`: :class:`DenseAnnotator`, a classifier's head applied at
   every feature location (top-k per location).
 
@@ -23,13 +19,5 @@ The crop-aligned dense targets are made by the transforms in
 ``mmvitreg/datasets/transforms/token_labels.py``.
 """
 from .annotator import DenseAnnotator, linear_as_conv1x1
-from .batch_expand import TokenLabelCrop, expand_token_labels
-from .shard_format import CorruptShardError, merge_index, read_manifests
-from .shard_writer import ShardWriter
-from .store import TokenLabelStore
 
-__all__ = [
-    'CorruptShardError', 'DenseAnnotator', 'ShardWriter', 'TokenLabelCrop',
-    'TokenLabelStore', 'expand_token_labels', 'linear_as_conv1x1',
-    'merge_index', 'read_manifests'
-]
+__all__ = ['DenseAnnotator', 'linear_as_conv1x1']

@@ -16,12 +16,17 @@ import torch
 from mmengine import dist
 from mmengine.utils import ProgressBar
 
+from mmvitreg.structures.token_labels.shard_format import (
+    merge_index,
+    read_manifests,
+    shard_size_ok,
+)
+from mmvitreg.structures.token_labels.shard_writer import ShardWriter
+
 from .annotator import DenseAnnotator
 from .annotator_models import Preprocess, build_annotator_model
 from .image_list import ImageList
 from .resume import scan_done
-from .shard_format import merge_index, read_manifests, shard_size_ok
-from .shard_writer import ShardWriter
 
 
 @dataclass

@@ -5,8 +5,12 @@ import os.path as osp
 import re
 from typing import List, Set
 
-from .shard_format import SHARD_DIR, read_manifests, shard_size_ok
-from .store import TokenLabelStore
+from mmvitreg.structures.token_labels.shard_format import (
+    SHARD_DIR,
+    read_manifests,
+    shard_size_ok,
+)
+from mmvitreg.structures.token_labels.store import TokenLabelStore
 
 #: shard / manifest names a ShardWriter writes (``rNNN-NNNNNN.bin|json``).
 OUR_NAME = re.compile(r'^r\d{3}-\d{6}\.(bin|json)$')

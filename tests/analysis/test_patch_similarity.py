@@ -13,14 +13,14 @@ from mmpretrain.registry import MODELS
 from raw_tokens import gram_similarity, normalised_rgb, raw_vit_tokens
 
 import mmvitreg  # noqa: F401  (compat layer, registration)
-from mmvitreg.analysis.patch_similarity import (
+from mmvitreg.models.utils import record_patch_tokens
+from mmvitreg.models.utils.patch_similarity import (
     batch_similarity,
     block_modules,
     collect_layer_tokens,
     layer_similarity,
     mean_patch_cosine,
 )
-from mmvitreg.models.utils import record_patch_tokens
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TINY_VIT = dict(embed_dims=32, num_layers=3, num_heads=2,

@@ -20,13 +20,13 @@ from PIL import Image
 from raw_tokens import raw_vit_tokens
 
 import mmvitreg  # noqa: F401  (compat layer, registration)
-import mmvitreg.analysis.patch_similarity as similarity
+import mmvitreg.models.utils.patch_similarity as similarity
 from mmvitreg.analysis.checkpoint_similarity import (
     checkpoint_similarity,
     probe_loader,
 )
-from mmvitreg.cli.config_args import load_config
 from mmvitreg.engine.hooks import PatchSimilarityHook
+from mmvitreg.utils.config import load_config
 
 VIT_ARCH = dict(embed_dims=32, num_layers=2, num_heads=2,
                 feedforward_channels=64)

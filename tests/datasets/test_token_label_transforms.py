@@ -9,7 +9,11 @@ from mmengine.dataset import pseudo_collate
 from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 
 import mmvitreg  # noqa: F401  (registers the transforms)
-from mmvitreg.token_labels import ShardWriter, merge_index, read_manifests
+from mmvitreg.structures.token_labels import (
+    ShardWriter,
+    merge_index,
+    read_manifests,
+)
 
 H_IMG, W_IMG = 96, 128  # non-square so that an x/y swap shows
 K = 16
@@ -353,7 +357,7 @@ def test_affine_resampling_equals_grid_sample():
     from mmvitreg.datasets.transforms.token_labels import (
         affine_resample_matrix,
     )
-    from mmvitreg.token_labels.batch_expand import warp_affine
+    from mmvitreg.structures.token_labels.batch_expand import warp_affine
     rng = np.random.default_rng(0)
     maps = rng.random((3, 7, 5)).astype(np.float32)
     for _ in range(20):

@@ -11,8 +11,8 @@ from mmengine.config import Config
 from tool_runner import CLS_CONFIG, ROOT, data_options, run_tool
 from torch import nn
 
-from mmvitreg.engine.finite import NonFiniteError
 from mmvitreg.engine.hooks import DivergenceGuardHook
+from mmvitreg.utils.finite import NonFiniteError
 
 CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '*', '*.py'))
                  if '_base_' not in p)

@@ -15,7 +15,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 from torch import nn
 
-from mmvitreg.engine.finite import NonFiniteError
+from mmvitreg.utils.finite import NonFiniteError
 
 
 class _Toy(BaseModel):

@@ -15,9 +15,9 @@ from mmseg.structures import SegDataSample
 from tool_runner import ADE_CONFIG, ROOT, data_options
 
 import mmvitreg  # noqa: F401  (compat layer before mmseg)
-from mmvitreg.cli.config_args import load_config
 from mmvitreg.cli.runner import build_runner
 from mmvitreg.models.losses import PatchCosineLoss
+from mmvitreg.utils.config import load_config
 
 NUM_CLASSES = 3
 SIZE = 64

@@ -10,14 +10,14 @@ from mmengine.dataset import pseudo_collate
 from mmpretrain.registry import DATASETS, MODELS, TRANSFORMS
 
 import mmvitreg  # noqa: F401  (registers the transforms)
-from mmvitreg.token_labels import (
+from mmvitreg.structures.token_labels import (
     ShardWriter,
     TokenLabelCrop,
     expand_token_labels,
     merge_index,
     read_manifests,
 )
-from mmvitreg.token_labels.batch_expand import per_sample_classes
+from mmvitreg.structures.token_labels.batch_expand import per_sample_classes
 
 K = 16
 

@@ -12,12 +12,8 @@ import torch
 from mmpretrain.apis import get_model
 from tool_runner import ROOT, torchrun
 
-from mmvitreg.token_labels import (
-    CorruptShardError,
-    DenseAnnotator,
-    TokenLabelStore,
-    annotator_models,
-)
+from mmvitreg.structures.token_labels import CorruptShardError, TokenLabelStore
+from mmvitreg.token_labels import DenseAnnotator, annotator_models
 
 TOOL = osp.join(ROOT, 'tools', 'generate_token_labels.py')
 

@@ -6,14 +6,14 @@ import pickle
 import numpy as np
 import pytest
 
-from mmvitreg.token_labels import (
+from mmvitreg.structures.token_labels import (
     CorruptShardError,
     ShardWriter,
     TokenLabelStore,
     merge_index,
     read_manifests,
 )
-from mmvitreg.token_labels.shard_format import MAGIC
+from mmvitreg.structures.token_labels.shard_format import MAGIC
 
 
 def random_map(rng, k, h, w, num_classes):

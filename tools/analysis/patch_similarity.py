@@ -3,7 +3,8 @@
 Reproduces the diagnosis of Gong et al. (2021, Figure 1): for every block of
 a ViT / Swin backbone, the mean over images of the mean pairwise cosine
 similarity between different patch tokens, ``(|s|^2 - N) / (N (N - 1))``
-with ``s = sum_i h_i / |h_i|`` (see ``mmvitreg/analysis/patch_similarity.py``).
+with ``s = sum_i h_i / |h_i|`` (see
+``mmvitreg/models/utils/patch_similarity.py``).
 
 Usage::
 
@@ -37,7 +38,7 @@ from mmvitreg.analysis.similarity_report import (
     write_plot,
 )
 from mmvitreg.cli.checkpoint_check import CheckpointMismatchError
-from mmvitreg.engine.finite import NonFiniteError
+from mmvitreg.utils.finite import NonFiniteError
 
 OUT_NAME = 'patch_similarity'
 __all__ = ['default_labels', 'main', 'parse_args']

@@ -41,8 +41,8 @@ from mmcv.transforms import BaseTransform
 from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
-from mmvitreg.token_labels.batch_expand import TokenLabelCrop
-from mmvitreg.token_labels.store import TokenLabelStore
+from mmvitreg.structures.token_labels.batch_expand import TokenLabelCrop
+from mmvitreg.structures.token_labels.store import TokenLabelStore
 
 from .tracked_geometric import AFFINES_KEY, affines_on_grid
 

@@ -40,13 +40,13 @@ from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 from mmengine.registry import HOOKS
 
-from mmvitreg.engine.finite import (
+from mmvitreg.engine.runner.fsdp import is_fsdp
+from mmvitreg.utils.finite import (
     NonFiniteError,
     describe_keys,
     is_finite,
     nonfinite_tensors,
 )
-from mmvitreg.engine.runner.fsdp import is_fsdp
 
 ACTIONS = ('stop', 'skip')
 

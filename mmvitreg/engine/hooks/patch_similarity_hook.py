@@ -6,7 +6,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmpretrain.registry import HOOKS
 
-from mmvitreg.analysis.patch_similarity import layer_similarity
+from mmvitreg.models.utils.patch_similarity import layer_similarity
 
 
 @HOOKS.register_module()
@@ -16,7 +16,7 @@ class PatchSimilarityHook(Hook):
     On a fixed probe of ``num_images`` images, at every block ``l``:
     ``mean_b (|s_b|^2 - N) / (N (N - 1))`` with ``s_b = sum_i h_i / |h_i|``
     over the patch tokens ``h^[l]`` ``(B, N, C)`` of image ``b`` (Gong et
-    al. 2021, Figure 1; see :mod:`mmvitreg.analysis.patch_similarity`).
+    al. 2021, Figure 1; see :mod:`mmvitreg.models.utils.patch_similarity`).
 
     The probe is the first ``num_images`` samples (dataset order, no
     shuffling) of the validation dataset, or of the training dataset when

@@ -8,7 +8,7 @@ import torch.nn as nn
 from mmpretrain.registry import BATCH_AUGMENTS, MODELS
 from mmpretrain.structures import DataSample
 
-from mmvitreg.token_labels.batch_expand import (
+from mmvitreg.structures.token_labels.batch_expand import (
     TokenLabelCrop,
     expand_token_labels,
 )

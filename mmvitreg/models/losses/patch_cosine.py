@@ -14,7 +14,7 @@ def mean_patch_cosine(tokens: torch.Tensor) -> torch.Tensor:
     ``cos(h_i, h_j)`` in O(N C) memory. Float32 with autocast off. A zero
     token counts as orthogonal to every other token. Shared by
     :class:`PatchCosineLoss` and the over-smoothing monitor
-    (:mod:`mmvitreg.analysis.patch_similarity`).
+    (:mod:`mmvitreg.models.utils.patch_similarity`).
 
     Args:
         tokens (Tensor): Patch tokens ``(B, N, C)``, class token excluded.

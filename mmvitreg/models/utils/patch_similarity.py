@@ -24,7 +24,9 @@ sees (``methods.md``: the last block's tokens after the final norm).
 
 This module is shared by ``tools/analysis/patch_similarity.py`` (through
 :mod:`mmvitreg.analysis.checkpoint_similarity`) and
-:class:`mmvitreg.engine.hooks.PatchSimilarityHook`.
+:class:`mmvitreg.engine.hooks.PatchSimilarityHook`; it sits with the
+models (it only reads their tokens) so that the hook, in ``engine``, need
+not import ``analysis``, a layer above it.
 """
 from typing import Iterable, List, Optional
 
@@ -33,12 +35,8 @@ import torch.nn as nn
 from mmengine.model import is_model_wrapper
 from torch import Tensor
 
-from ..models.losses.patch_cosine import mean_patch_cosine
-from ..models.utils.patch_tokens import (
-    backbone_of,
-    block_modules,
-    record_patch_tokens,
-)
+from ..losses.patch_cosine import mean_patch_cosine
+from .patch_tokens import backbone_of, block_modules, record_patch_tokens
 
 __all__ = [
     'mean_patch_cosine', 'block_modules', 'collect_layer_tokens',

@@ -14,7 +14,7 @@ all-background model. One rule for every consumer of trained weights:
 import torch.nn as nn
 from mmengine.runner import load_checkpoint
 
-from mmvitreg.engine.finite import (
+from mmvitreg.utils.finite import (
     NonFiniteError,
     describe_keys,
     nonfinite_tensors,
