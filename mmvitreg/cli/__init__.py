@@ -24,9 +24,9 @@ from mmvitreg.utils.config import load_config
 from .checkpoint_check import CheckpointMismatchError, load_checkpoint_strict
 from .config_args import task_of
 from .preflight import (
-                        check_class_count,
-                        check_data_paths,
-                        check_pretrained_files,
+    check_class_count,
+    check_data_paths,
+    check_pretrained_files,
 )
 from .resume_checkpoint import CheckpointReadError, find_resumable_checkpoint
 from .runner import WorkDirSafeRunner, build_runner, unshard_for_test

@@ -6,11 +6,11 @@ Not imported by ``mmvitreg/__init__.py`` (nothing here is registered);
 """
 from .base import CheckpointFormatError, Conversion, unwrap_state_dict
 from .convert import (
-                      FORMATS,
-                      convert_file,
-                      convert_state_dict,
-                      detect_format,
-                      slim_checkpoint,
+    FORMATS,
+    convert_file,
+    convert_state_dict,
+    detect_format,
+    slim_checkpoint,
 )
 from .lvvit import RELEASES as LVVIT_RELEASES
 from .lvvit import convert_lvvit, lvvit_grid

@@ -1,14 +1,14 @@
 """Data transforms registered into mmpretrain (and mmseg) pipelines."""
 from .check_seg_annotation import (
-                           BadAnnotationError,
-                           CheckSegAnnotation,
-                           tta_pipeline_with_check,
+    BadAnnotationError,
+    CheckSegAnnotation,
+    tta_pipeline_with_check,
 )
 from .simple_random_crop import SimpleRandomCrop
 from .three_augment import ThreeAugment
 from .token_labels import (
-                           AlignTokenLabel,
-                           LoadTokenLabel,
-                           RandomResizedCropWithBox,
+    AlignTokenLabel,
+    LoadTokenLabel,
+    RandomResizedCropWithBox,
 )
 from .tracked_geometric import TrackedRotate, TrackedShear, TrackedTranslate

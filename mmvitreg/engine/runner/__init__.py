@@ -2,8 +2,8 @@
 one FSDP check (:func:`is_fsdp`) of hooks, strategy and runner code."""
 from .fsdp import is_fsdp
 from .resumable_loops import (
-                              ResumableEpochBasedTrainLoop,
-                              ResumableIterBasedTrainLoop,
+    ResumableEpochBasedTrainLoop,
+    ResumableIterBasedTrainLoop,
 )
 from .rng_state import get_rng_state, set_rng_state
 from .seeded_loading import SeededDataset, SeededSampler, seeded_dataloader
