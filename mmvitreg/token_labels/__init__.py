@@ -16,7 +16,7 @@ demand rather than here (it builds models and process groups):
 - :mod:`.generation`: one annotation run over processes.
 
 The crop-aligned dense targets are made by the transforms in
-``mmvitreg/datasets/transforms/token_labels.py``.
+``mmvitreg/datasets/transforms/token_label_alignment.py``.
 """
 from .annotator import DenseAnnotator, linear_as_conv1x1
 

@@ -244,7 +244,9 @@ def test_resampling_equals_torchvision_roi_align():
     (adaptive sampling): random boxes, up- and down-sampling, (x, y) order."""
     from torchvision.ops import roi_align
 
-    from mmvitreg.datasets.transforms.token_labels import roi_align_weights
+    from mmvitreg.datasets.transforms.token_label_alignment import (
+        roi_align_weights,
+    )
     rng = np.random.default_rng(0)
     m = rng.random((3, 9, 13)).astype(np.float32)  # (C, H', W')
     for _ in range(50):
@@ -354,7 +356,7 @@ def test_tracked_op_after_alignment_is_refused():
 
 
 def test_affine_resampling_equals_grid_sample():
-    from mmvitreg.datasets.transforms.token_labels import (
+    from mmvitreg.datasets.transforms.token_label_alignment import (
         affine_resample_matrix,
     )
     from mmvitreg.structures.token_labels.batch_expand import warp_affine

@@ -6,9 +6,6 @@ from .check_seg_annotation import (
 )
 from .simple_random_crop import SimpleRandomCrop
 from .three_augment import ThreeAugment
-from .token_labels import (
-    AlignTokenLabel,
-    LoadTokenLabel,
-    RandomResizedCropWithBox,
-)
+from .token_label_alignment import AlignTokenLabel, RandomResizedCropWithBox
+from .token_label_loading import LoadTokenLabel
 from .tracked_geometric import TrackedRotate, TrackedShear, TrackedTranslate

@@ -1,4 +1,5 @@
-"""Token-labeling transforms: crop-aligned dense targets from stored maps.
+"""Token labeling, step 2: crop-aligned dense targets from the stored maps
+that :class:`~.token_label_loading.LoadTokenLabel` read.
 
 Token labeling (Jiang et al. 2021, ``methods.md`` section 2) supervises every
 output patch token ``i`` with a soft target ``y_i`` taken from a machine
@@ -33,7 +34,7 @@ rotate / shear / translate record their affines when written as
 (:mod:`.tracked_geometric`). Any other geometric transform between the crop
 and ``AlignTokenLabel`` is not followed by the label map.
 """
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -42,7 +43,6 @@ from mmpretrain.datasets.transforms import RandomResizedCrop
 from mmpretrain.registry import TRANSFORMS
 
 from mmvitreg.structures.token_labels.batch_expand import TokenLabelCrop
-from mmvitreg.structures.token_labels.store import TokenLabelStore
 
 from .tracked_geometric import AFFINES_KEY, affines_on_grid
 
@@ -82,43 +82,6 @@ class RandomResizedCropWithBox(RandomResizedCrop):
                                         dtype=np.float32)
         results['crop_src_shape'] = (h, w)
         return results
-
-
-@TRANSFORMS.register_module()
-class LoadTokenLabel(BaseTransform):
-    """Load an image's stored top-k score map.
-
-    **Required Keys:** ``img_path``.
-
-    **Added Keys:** ``token_label_scores`` (float16 ``(k, H', W')``),
-    ``token_label_indices`` (int16 ``(k, H', W')``).
-
-    Args:
-        store_root: directory written by ``tools/generate_token_labels.py``.
-        data_prefix: the dataset's image folder; the key is
-            ``relpath(img_path, data_prefix)``. Default ``None``: the longest
-            trailing part of ``img_path`` found in the store's index (for an
-            ImageNet layout, ``<class>/<file>``).
-
-    Raises:
-        KeyError: no label for the image (names image and store).
-        CorruptShardError: the shard holding it is truncated or damaged.
-    """
-
-    def __init__(self, store_root: str, data_prefix: Optional[str] = None):
-        self.store = TokenLabelStore(store_root)
-        self.data_prefix = data_prefix
-
-    def transform(self, results: dict) -> dict:
-        scores, indices = self.store.lookup(results['img_path'],
-                                            self.data_prefix)
-        results['token_label_scores'] = scores
-        results['token_label_indices'] = indices
-        return results
-
-    def __repr__(self) -> str:
-        return (f'{self.__class__.__name__}(store_root={self.store.root!r}, '
-                f'data_prefix={self.data_prefix!r})')
 
 
 def _map_box(results: dict, map_hw: Tuple[int, int]) -> Tuple[float, ...]:
