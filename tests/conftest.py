@@ -25,7 +25,7 @@ SMALL_DIGITS = dict(
 def digits_root(tmp_path_factory) -> str:
     """Root of a small digits tree written once per session (~2 s).
 
-    Layout as ``data/digits`` (see ``mmvitreg/datasets/digits.py``):
+    Layout as ``data/digits`` (see ``mmvitreg/datasets/digits/__init__.py``):
     ``<root>/imagenet``, ``<root>/ade/ADEChallengeData2016``,
     ``<root>/cityscapes``. Shared by every test: treat it as read-only
     (use ``tiny_digits_root`` to modify files).

@@ -6,7 +6,7 @@ ImageNet, ADE20K and Cityscapes layouts.
 
 Deterministic (same arguments, same bytes) and idempotent: a second run with
 the same arguments does nothing; other arguments need ``--force``. See
-``mmvitreg/datasets/digits.py`` for the layouts and label coding.
+``mmvitreg/datasets/digits/__init__.py`` for the layouts and label coding.
 """
 import argparse
 import json

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from mmvitreg.datasets import digits as D
+from mmvitreg.datasets.digits import prepare as digits_prepare
 
 SMALL = dict(size=32, scene_size=64, train_scenes=24, val_scenes=8, seed=0)
 TOOL = osp.join(
@@ -236,7 +237,8 @@ def test_failure_leaves_nothing_marked_complete(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError('disk full')
 
-    monkeypatch.setattr(D, 'write_scenes', broken)
+    # prepare_digits calls it from its own module
+    monkeypatch.setattr(digits_prepare, 'write_scenes', broken)
     with pytest.raises(RuntimeError, match='disk full'):
         D.prepare_digits(str(tmp_path / 'digits'), **SMALL)
     assert os.listdir(tmp_path) == []  # no tree, no temporary folder
