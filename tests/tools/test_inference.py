@@ -33,7 +33,7 @@ SEG_CONFIGS = {ADE_CONFIG: ('ade', 1), CITYSCAPES_CONFIG: ('cityscapes', 0),
 #: layout -> where its validation images are
 IMAGES = {'ade': 'ade/ADEChallengeData2016/images/validation',
           'cityscapes': 'cityscapes/leftImg8bit/val/*'}
-VAL_SIZE = 2
+VAL_SIZE = 3
 
 
 def _ok(proc):
@@ -43,8 +43,9 @@ def _ok(proc):
 
 @pytest.fixture(scope='module')
 def segmenters(digits_root, tmp_path_factory):
-    """Per config: (checkpoint, --cfg-options, {image path: test.py PNG})
-    from a one-iteration training; built when first asked for."""
+    """Per config: (checkpoint, --cfg-options, {image path: test.py PNG},
+    work dir) from a one-iteration training, evaluated by ``tools/test.py
+    --out pred --show-dir show``; built when first asked for."""
     runs = {}
 
     def get(config):
@@ -60,7 +61,8 @@ def segmenters(digits_root, tmp_path_factory):
                       '--cfg-options', *opts]))
         ckpt = str(work / 'iter_1.pth')
         _ok(run_tool(['tools/test.py', config, ckpt, '--work-dir', str(work),
-                      '--out', str(work / 'pred'), '--cfg-options', *opts]))
+                      '--out', str(work / 'pred'), '--show-dir',
+                      str(work / 'show'), '--cfg-options', *opts]))
         pngs = sorted(glob.glob(str(work / 'pred' / '**' / '*.png'),
                                 recursive=True))
         assert len(pngs) == VAL_SIZE
@@ -71,7 +73,7 @@ def segmenters(digits_root, tmp_path_factory):
                                        stem + '.*'))
             assert len(found) == 1, (stem, found)
             images[found[0]] = np.array(Image.open(png))
-        runs[config] = ckpt, opts, images
+        runs[config] = ckpt, opts, images, work
         return runs[config]
 
     return get
@@ -80,7 +82,7 @@ def segmenters(digits_root, tmp_path_factory):
 @pytest.mark.parametrize('config', list(SEG_CONFIGS))
 def test_mmseg_apis_give_the_test_tool_mask(segmenters, config):
     from mmseg.apis import MMSegInferencer, inference_model, init_model
-    ckpt, _, images = segmenters(config)
+    ckpt, _, images, _ = segmenters(config)
     offset = SEG_CONFIGS[config][1]
     model = init_model(config, ckpt, device='cpu')
     inferencer = MMSegInferencer(config, ckpt, device='cpu')
@@ -93,7 +95,7 @@ def test_mmseg_apis_give_the_test_tool_mask(segmenters, config):
 
 
 def test_infer_tool_writes_masks_and_overlays(segmenters, tmp_path):
-    ckpt, _, images = segmenters(ADE_CONFIG)
+    ckpt, _, images, _ = segmenters(ADE_CONFIG)
     paths = sorted(images)
     proc = _ok(run_tool(['tools/infer.py', ADE_CONFIG, ckpt, *paths,
                          '--out-dir', str(tmp_path)]))
@@ -107,19 +109,19 @@ def test_infer_tool_writes_masks_and_overlays(segmenters, tmp_path):
 
 
 def test_test_tool_show_dir_paints_every_nth_image(segmenters, tmp_path):
-    ckpt, opts, _ = segmenters(ADE_CONFIG)
-    opts = [o.replace(f'indices={VAL_SIZE}', 'indices=5') for o in opts]
-    for interval, expected in ((None, [0, 1, 2, 3, 4]), (2, [0, 2, 4])):
-        show = tmp_path / f'show{interval}'
-        _ok(run_tool(['tools/test.py', ADE_CONFIG, ckpt, '--work-dir',
-                      str(tmp_path / 'work'), '--show-dir', str(show),
-                      *(['--interval', str(interval)] if interval else []),
-                      '--cfg-options', *opts]))
-        painted = sorted(osp.basename(p) for p in glob.glob(
+    ckpt, opts, _, work = segmenters(ADE_CONFIG)
+    # validation scenes are ADE_val_00000001.jpg ... in loader order
+    names = [f'test_ADE_val_{i + 1:08d}.jpg_0.png' for i in range(VAL_SIZE)]
+
+    def painted(show):
+        return sorted(osp.basename(p) for p in glob.glob(
             str(show / 'vis_data' / 'vis_image' / '*.png')))
-        # validation scenes are ADE_val_00000001.jpg ... in loader order
-        assert painted == [f'test_ADE_val_{i + 1:08d}.jpg_0.png'
-                           for i in expected]
+
+    assert painted(work / 'show') == names  # no --interval: every image
+    _ok(run_tool(['tools/test.py', ADE_CONFIG, ckpt, '--work-dir',
+                  str(tmp_path / 'work'), '--show-dir', str(tmp_path / 'show'),
+                  '--interval', '2', '--cfg-options', *opts]))
+    assert painted(tmp_path / 'show') == names[::2]
 
 
 @pytest.fixture(scope='module')
@@ -188,9 +190,13 @@ def test_infer_tool_names_an_unreadable_image(classifier, tmp_path):
     assert proc.returncode != 0
     assert f'ImageReadError: {bad}: cannot be decoded as an image' in \
         proc.stderr
-    proc = run_tool(['tools/infer.py', CLS_CONFIG, ckpt,
-                     str(tmp_path / 'missing.jpg')])
-    assert f'{tmp_path}/missing.jpg: no such image file' in proc.stderr
+
+
+def test_a_missing_image_is_named(tmp_path):
+    from mmvitreg.cli.inference import ImageReadError, check_images_readable
+    with pytest.raises(ImageReadError,
+                       match=f'^{tmp_path}/missing.jpg: no such image file$'):
+        check_images_readable([str(tmp_path / 'missing.jpg')])
 
 
 def test_infer_tool_refuses_a_checkpoint_of_another_model(classifier):
