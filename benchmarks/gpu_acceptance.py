@@ -36,7 +36,6 @@ vs measured peak memory within 15%.
 """
 import argparse
 import json
-import math
 import os
 import os.path as osp
 import platform
@@ -49,9 +48,10 @@ import torch
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-import mmvitreg  # noqa: E402,F401  (compat layer + registration)
 import acceptance_steps as steps  # noqa: E402
 import acceptance_tools as tools  # noqa: E402
+
+import mmvitreg  # noqa: E402,F401  (compat layer + registration)
 
 #: family -> (full config, dry-run stand-in)
 FAMILIES = {
@@ -204,7 +204,8 @@ def stage_families(report: Report, device: torch.device, dry: bool) -> dict:
     for name, pair in FAMILIES.items():
         results[name] = guarded(
             report, 'b pretraining families', name, 10 if dry else 40,
-            lambda: _train_item(_config(pair, dry), device, dry, True))
+            lambda pair=pair: _train_item(_config(pair, dry), device, dry,
+                                          True))
     return results
 
 
@@ -240,7 +241,7 @@ def stage_mfu(report: Report, device: torch.device, dry: bool,
         config = _config(FAMILIES[name], dry)
         guarded(report, 'c MFU and step ratios', f'MFU {name}',
                 10 if dry else 30,
-                lambda: _mfu(config, device, dry, peak))
+                lambda config=config: _mfu(config, device, dry, peak))
     guarded(report, 'c MFU and step ratios', 'run_all ratios',
             15 if dry else 60, lambda: _run_all_ratios(device, dry))
 
@@ -257,7 +258,7 @@ def stage_segmentation(report: Report, device: torch.device,
                        dry: bool) -> None:
     for name, pair in SEGMENTORS.items():
         guarded(report, 'd segmentation', name, 10 if dry else 40,
-                lambda: _segmentor(_config(pair, dry), device, dry))
+                lambda pair=pair: _segmentor(_config(pair, dry), device, dry))
 
 
 def _tool(result: dict) -> dict:
@@ -305,7 +306,7 @@ def stage_tools(report: Report, device: torch.device, dry: bool,
     for name in () if dry else tools.DEMOS[1:]:
         config = f'configs/demo/{name}.py'
         guarded(report, stage, 'train ' + config, 15,
-                lambda: _tool(tools.train_demo(
+                lambda config=config, name=name: _tool(tools.train_demo(
                     config, osp.join(work, name), data, cuda,
                     report.left())))
 

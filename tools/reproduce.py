@@ -21,9 +21,17 @@ import os.path as osp
 import sys
 
 import mmvitreg  # noqa: F401  (model zoo: published numbers)
-from mmvitreg.experiments.reproduce import (ROWS, Context, Launch, get_row,
-                                            result_table, row_listing,
-                                            run_row)
+
+# isort: split
+from mmvitreg.experiments.reproduce import (
+    ROWS,
+    Context,
+    Launch,
+    get_row,
+    result_table,
+    row_listing,
+    run_row,
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

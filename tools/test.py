@@ -35,15 +35,21 @@ from copy import deepcopy
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
+
+# isort: split
 from mmengine.config import ConfigDict, DictAction  # noqa: E402
 
-from mmvitreg.cli import (build_runner, check_data_paths,  # noqa: E402
-                           load_checkpoint_strict, load_config, task_of,
-                           unshard_for_test)
+from mmvitreg.cli import (  # noqa: E402
+    build_runner,
+    check_data_paths,
+    load_checkpoint_strict,
+    load_config,
+    task_of,
+    unshard_for_test,
+)
 from mmvitreg.cli.parent_watch import die_with_launcher  # noqa: E402
 from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
-from mmvitreg.datasets.transforms import (  # noqa: E402
-    tta_pipeline_with_check)
+from mmvitreg.datasets.transforms import tta_pipeline_with_check  # noqa: E402
 from mmvitreg.engine.process_group import process_group  # noqa: E402
 from mmvitreg.evaluation import has_cityscapes_classes  # noqa: E402
 

@@ -19,11 +19,18 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
+
+# isort: split
 from mmengine.config import DictAction  # noqa: E402
 
-from mmvitreg.cli import (build_runner, check_class_count,  # noqa: E402
-                           check_data_paths, check_pretrained_files,
-                           load_config, task_of)
+from mmvitreg.cli import (  # noqa: E402
+    build_runner,
+    check_class_count,
+    check_data_paths,
+    check_pretrained_files,
+    load_config,
+    task_of,
+)
 from mmvitreg.cli.parent_watch import die_with_launcher  # noqa: E402
 from mmvitreg.cli.resume_checkpoint import require_readable  # noqa: E402
 from mmvitreg.cli.work_dir_lock import lock_work_dir  # noqa: E402

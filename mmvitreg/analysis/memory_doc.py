@@ -12,8 +12,13 @@ from typing import List, Optional, Sequence
 
 from mmengine.config import Config
 
-from .memory_plan import (GIB, MemoryPlan, estimate, preprocessed_batch,
-                          with_amp)
+from .memory_plan import (
+    GIB,
+    MemoryPlan,
+    estimate,
+    preprocessed_batch,
+    with_amp,
+)
 from .train_batch import batch_size
 
 HEADING = '## Estimated memory per GPU'

@@ -155,8 +155,9 @@ def _fake(model: torch.nn.Module, mode, device: str) -> torch.nn.Module:
 
 
 def _blocks(model) -> List[torch.nn.Module]:
-    from mmvitreg.engine.strategies.transformer_blocks import \
-        is_transformer_block
+    from mmvitreg.engine.strategies.transformer_blocks import (
+        is_transformer_block,
+    )
     return [m for m in model.modules() if is_transformer_block(m)]
 
 

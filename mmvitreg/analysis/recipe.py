@@ -196,7 +196,8 @@ def terminal_table(named: Sequence[Tuple[str, Rows]]) -> str:
               for i in range(len(header))]
 
     def fmt(row):
-        return '  '.join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
+        cells = zip(row, widths, strict=True)
+        return '  '.join(c.ljust(w) for c, w in cells).rstrip()
 
     return '\n'.join([fmt(header), fmt(['-' * w for w in widths])] +
                      [fmt(r) for r in lines])

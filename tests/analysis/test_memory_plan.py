@@ -16,8 +16,11 @@ from tool_runner import ROOT, run_tool
 
 import mmvitreg  # noqa: F401
 from mmvitreg.analysis import memory_plan as mp
-from mmvitreg.analysis.memory_doc import (committed_section, memory_row,
-                                          table_rows)
+from mmvitreg.analysis.memory_doc import (
+    committed_section,
+    memory_row,
+    table_rows,
+)
 from mmvitreg.analysis.optimizer_states import optimizer_state_bytes
 from mmvitreg.analysis.recipe import full_configs
 

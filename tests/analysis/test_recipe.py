@@ -5,9 +5,9 @@ import os.path as osp
 import subprocess
 import sys
 
-import mmvitreg  # noqa: F401
 from mmengine.config import Config
 
+import mmvitreg  # noqa: F401
 from mmvitreg.analysis.memory_doc import committed_section
 from mmvitreg.analysis.recipe import full_configs, recipe, recipes_doc
 

@@ -4,16 +4,22 @@ import copy
 import glob
 import os.path as osp
 
-import mmvitreg  # noqa: F401  (compat layer before mmseg)
 import numpy as np
 import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from PIL import Image
+from tool_runner import (
+    ADE_CONFIG,
+    CITYSCAPES_CONFIG,
+    ROOT,
+    data_options,
+    run_tool,
+    seg_dataset,
+)
 
+import mmvitreg  # noqa: F401  (compat layer before mmseg)
 from mmvitreg.datasets.transforms import BadAnnotationError
-from tool_runner import (ADE_CONFIG, CITYSCAPES_CONFIG, ROOT, data_options,
-                         run_tool, seg_dataset)
 
 LAYOUTS = {ADE_CONFIG: ('ade', 'ADEChallengeData2016/annotations/training'),
            CITYSCAPES_CONFIG: ('cityscapes', 'gtFine/train')}

@@ -20,6 +20,8 @@ import os.path as osp
 import sys
 
 import mmvitreg  # noqa: F401,I001  (compat layer + registration first)
+
+# isort: split
 from mmengine.config import Config
 
 from mmvitreg.analysis.memory_plan import estimate, plan_text, with_amp

@@ -20,12 +20,23 @@ import os.path as osp
 import sys
 
 import mmvitreg  # noqa: F401,I001  (compat layer + registration first)
+
+# isort: split
 from mmengine.config import Config
 
-from mmvitreg.analysis.memory_doc import (committed_section, memory_row,
-                                          memory_section)
-from mmvitreg.analysis.recipe import (config_name, full_configs, markdown,
-                                      recipe, recipes_doc, terminal_table)
+from mmvitreg.analysis.memory_doc import (
+    committed_section,
+    memory_row,
+    memory_section,
+)
+from mmvitreg.analysis.recipe import (
+    config_name,
+    full_configs,
+    markdown,
+    recipe,
+    recipes_doc,
+    terminal_table,
+)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

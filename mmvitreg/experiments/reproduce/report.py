@@ -43,7 +43,7 @@ def result_table(row: str, runs: List[StageRun], tiny: bool) -> str:
     note = ' (tiny run: digits demo, not comparable)' if tiny else ''
     lines = [
         f'{row}: {metric}',
-        f'| measured | published | difference | source |',
+        '| measured | published | difference | source |',
         '|---|---|---|---|',
         f'| {shown} | '
         f'{value if value is not None else "-"} | {diff}{note} | {source} |',
