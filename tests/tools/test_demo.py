@@ -34,6 +34,11 @@ def test_quick_demo_token_labeling_row(tmp_path):
     table = (work / 'results.md').read_text()
     assert table.splitlines()[2].startswith('| token_labeling |')
     assert 'token_labeling: annotator top-1' in proc.stdout
+    # the self-check: the row's numbers beside the committed ablation's
+    # range, the count last (the quick schedule's numbers may be outside)
+    assert '| token_labeling | top-1 |' in proc.stdout
+    assert proc.stdout.rstrip().splitlines()[-1].startswith('self-check: ')
+    assert 'of 4 numbers outside' in proc.stdout
     # the annotator's and the token-labelled ViT's checkpoints load safely
     for run in (work / 'annotators' / 'seed0' / 'annotator',
                 work / 'runs' / 'token_labeling' / 'seed0' / 'pretrain'):
