@@ -20,9 +20,14 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmvitreg.experiments.ablation import (ROWS, Schedule,  # noqa: E402
-                                           check_rows, load_result, plan,
-                                           run_ablation)
+from mmvitreg.experiments.ablation import (  # noqa: E402
+    ROWS,
+    Schedule,
+    check_rows,
+    load_result,
+    plan,
+    run_ablation,
+)
 from mmvitreg.experiments.ablation_report import write_report  # noqa: E402
 
 
@@ -55,7 +60,7 @@ def main(argv=None) -> str:
         rows = check_rows([n for n in args.rows.split(',') if n])
         seeds = [int(s) for s in args.seeds.split(',') if s]
     except ValueError as err:
-        raise SystemExit(f'ablation: {err}')
+        raise SystemExit(f'ablation: {err}') from err
     missing = sorted({r.control for r in rows if r.control} -
                      {r.name for r in rows})
     if missing:

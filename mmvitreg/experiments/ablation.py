@@ -25,8 +25,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import tool_runs
 from .portable_numerics import machine
-from .train_log import (loss_per_epoch, plateau_exit_epoch,
-                        read_training_log)
+from .train_log import loss_per_epoch, plateau_exit_epoch, read_training_log
 
 DEMO = 'configs/demo/'
 VIT = DEMO + 'vit_tiny_digits.py'

@@ -12,8 +12,11 @@ import pytest
 from mmvitreg.experiments.ablation import Schedule
 from mmvitreg.experiments.ablation_report import markdown, summary
 from mmvitreg.experiments.stats import epoch_spread, sd_ratio
-from mmvitreg.experiments.train_log import (loss_per_epoch, plateau_exit_epoch,
-                                            read_training_log)
+from mmvitreg.experiments.train_log import (
+    loss_per_epoch,
+    plateau_exit_epoch,
+    read_training_log,
+)
 
 SQRT39 = math.sqrt(39)  # 6.2450
 
