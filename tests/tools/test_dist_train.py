@@ -1,4 +1,5 @@
 """Two-process training with torchrun on CPU (gloo), through dist_train.sh."""
+import glob
 import os
 import os.path as osp
 
@@ -14,8 +15,13 @@ def test_two_process_cpu_training_writes_one_checkpoint(digits_root,
         'train_dataloader.num_workers=0',
         *data_options(digits_root, 'imagenet', train_size=64))
     assert rc == 0, log[-4000:]
-    assert 'Distributed launcher: pytorch' in log
-    assert 'Distributed training: True' in log
+    # the environment listing goes to mmengine's log file, not the console
+    (run_log, ) = glob.glob(osp.join(work_dir, '*', '*.log'))
+    with open(run_log) as f:
+        listing = f.read()
+    assert 'Distributed launcher: pytorch' in listing
+    assert 'Distributed training: True' in listing
+    assert 'Distributed launcher' not in log
     # 64 images / (2 processes x 16) = 2 iterations per epoch
     assert 'Epoch(train) [2][2/2]' in log
     checkpoints = [f for f in os.listdir(work_dir) if f.endswith('.pth')]
