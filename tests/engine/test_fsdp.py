@@ -10,6 +10,7 @@ and the uninterrupted run, never from the FSDP code.
 Four torchrun launches (about 15 s each on an idle 2-core machine) shared
 by the tests.
 """
+import glob
 import json
 import os
 import os.path as osp
@@ -51,6 +52,11 @@ def _launch(config, work_dir, digits_root, *extra):
                       *data_options(digits_root, 'imagenet', train_size=16))
 
 
+def _read(path):
+    with open(path) as f:
+        return f.read()
+
+
 def _load(path):
     return torch.load(path, map_location='cpu', weights_only=False)
 
@@ -69,7 +75,10 @@ def runs(digits_root, tmp_path_factory):
         os.makedirs(work_dir, exist_ok=True)
         rc, log = _launch(config, work_dir, digits_root, *extra)
         assert rc == 0, f'{name} run failed:\n{log[-4000:]}'
-        out[name] = dict(log=log, dir=work_dir,
+        # mmengine's log file alone keeps the environment listing
+        listing = ''.join(_read(f) for f in sorted(
+            glob.glob(osp.join(work_dir, '*', '*.log'))))
+        out[name] = dict(log=log, listing=listing, dir=work_dir,
                          ckpt=_load(osp.join(work_dir, 'epoch_2.pth')))
     return out
 
@@ -80,7 +89,7 @@ def _max_diff(a, b):
 
 def test_fsdp_runs_two_processes_for_two_epochs(runs):
     log = runs['fsdp']['log']
-    assert 'Distributed training: True' in log
+    assert 'Distributed training: True' in runs['fsdp']['listing']
     assert 'Epoch(train) [2][2/2]' in log
     assert sorted(f for f in os.listdir(runs['fsdp']['dir'])
                   if f.endswith('.pth')) == ['epoch_1.pth', 'epoch_2.pth']
