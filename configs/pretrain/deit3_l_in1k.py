@@ -7,7 +7,7 @@
 _base_ = [
     '../_base_/models/deit3.py',
     '../_base_/datasets/imagenet_deit3.py',
-    '../_base_/schedules/deit3_in1k_lamb_800e.py',
+    '../_base_/schedules/deit3_in1k_lamb_800e_lr3e-3.py',
     '../_base_/default_runtime_cls.py',
 ]
 
@@ -17,20 +17,6 @@ model = dict(
 
 # 32 GPUs x 64 = 2048 images per step.
 train_dataloader = dict(batch_size=64)
-# Warm-up from the released 1e-6 (``--warmup-lr 1e-6``): start factor
-# 1e-6 / 3e-3 (the base schedule's 1e-6 / 4e-3 is ViT-S's lr, which would
-# start ViT-L at 7.5e-7).
-lr = 3e-3
-optim_wrapper = dict(optimizer=dict(lr=lr))
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-6 / lr,
-        by_epoch=True,
-        end=5,
-        convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=5)
-]
 
 default_scope = 'mmpretrain'
 custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)

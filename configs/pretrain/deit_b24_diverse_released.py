@@ -51,14 +51,10 @@ train_dataloader = dict(
 auto_scale_lr = dict(base_batch_size=576)
 
 optim_wrapper = dict(optimizer=dict(lr=lr))
+# the base schedule's 5 warm-up epochs and cosine, from 1e-6 to 1e-7
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-6 / lr,
-        by_epoch=True,
-        end=5,
-        convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=1e-7, by_epoch=True, begin=5)
+    dict(_base_.param_scheduler[0], start_factor=1e-6 / lr),
+    dict(_base_.param_scheduler[1], eta_min=1e-7),
 ]
 train_cfg = dict(max_epochs=300)
 

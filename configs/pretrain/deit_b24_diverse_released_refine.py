@@ -26,13 +26,8 @@ resume = True
 model = dict(backbone=dict(drop_path_rate=0.75))
 train_cfg = dict(max_epochs=400)
 
-custom_hooks = [
-    dict(
-        type='EMAHook',
-        momentum=4e-5,
-        evaluate_on_ema=False,
-        evaluate_on_origin=True,
-        priority='ABOVE_NORMAL'),
+# stage 1's EMA hook, then the two refine hooks described above
+custom_hooks = _base_.custom_hooks + [
     dict(type='ContinueScheduleHook'),
     dict(type='FreshOptimizerHook', at_epoch=300),
 ]

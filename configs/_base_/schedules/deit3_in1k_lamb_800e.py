@@ -7,8 +7,8 @@
 # weight decay 0.05 except on norms, biases, 1-D parameters (LayerScale),
 # class token and position embedding (timm's ``no_weight_decay``);
 # 5 linear warm-up epochs from 1e-6 (start factor 1e-6 / 4e-3; the B and L
-# configs, lr 3e-3, restate the schedule with 1e-6 / 3e-3 so that they too
-# start at 1e-6), cosine to 1e-5 (timm's default min lr).
+# configs, lr 3e-3, inherit deit3_in1k_lamb_800e_lr3e-3.py, 1e-6 / 3e-3, so
+# that they too start at 1e-6), cosine to 1e-5 (timm's default min lr).
 # The paper also reports 400-epoch runs; 800 is the released schedule.
 optim_wrapper = dict(
     optimizer=dict(
