@@ -4,7 +4,7 @@
         [--seeds 0,1,2] [--jobs 2] [--epochs 15] [--seg-iters 500]
         [--work-dir work_dirs/ablation] [--out DIR] [--report-only]
 
-Rows, controls and schedule: ``mmvitreg/experiments/ablation.py`` (one
+Rows, controls and schedule: ``mmvitreg/experiments/ablation_rows.py`` (one
 table; adding a row is one line). Each (row, seed) runs ``tools/train.py``,
 ``tools/test.py`` and ``tools/analysis/patch_similarity.py`` (and UperNet
 transfer for the rows that have it) as a user would; a finished run is
@@ -20,15 +20,9 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmvitreg.experiments.ablation import (  # noqa: E402
-    ROWS,
-    Schedule,
-    check_rows,
-    load_result,
-    plan,
-    run_ablation,
-)
+from mmvitreg.experiments.ablation import load_result, plan, run_ablation  # noqa: E402
 from mmvitreg.experiments.ablation_report import write_report  # noqa: E402
+from mmvitreg.experiments.ablation_rows import ROWS, Schedule, check_rows  # noqa: E402
 
 
 def parse_args(argv=None):

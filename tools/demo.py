@@ -37,14 +37,9 @@ from typing import List, Optional
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmvitreg.experiments import tool_runs  # noqa: E402
-from mmvitreg.experiments.ablation import (  # noqa: E402
-    Schedule,
-    check_rows,
-    run_ablation,
-    run_dir,
-    transfer,
-)
+from mmvitreg.experiments.ablation import run_ablation, run_dir, transfer  # noqa: E402
 from mmvitreg.experiments.ablation_report import plot, summary  # noqa: E402
+from mmvitreg.experiments.ablation_rows import Schedule, check_rows  # noqa: E402
 from mmvitreg.experiments.portable_numerics import machine  # noqa: E402
 from mmvitreg.experiments.self_check import check  # noqa: E402
 

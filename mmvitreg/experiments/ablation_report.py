@@ -8,7 +8,7 @@ import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-from .ablation import ROWS, Schedule
+from .ablation_rows import ROWS, Schedule
 from .stats import epoch_spread, paired_difference, sd_ratio, summarise
 from .tool_runs import git_commit
 

@@ -9,7 +9,7 @@ from config_flatten import flatten
 from mmengine.config import Config
 from tool_runner import ROOT, run_tool
 
-from mmvitreg.experiments.ablation import ROWS, Schedule
+from mmvitreg.experiments.ablation_rows import ROWS, Schedule
 from mmvitreg.experiments.stats import paired_difference, summarise
 
 # What each row changes over its control, as resolved config key prefixes

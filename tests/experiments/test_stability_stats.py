@@ -9,8 +9,8 @@ import math
 
 import pytest
 
-from mmvitreg.experiments.ablation import Schedule
 from mmvitreg.experiments.ablation_report import markdown, summary
+from mmvitreg.experiments.ablation_rows import Schedule
 from mmvitreg.experiments.stats import epoch_spread, sd_ratio
 from mmvitreg.experiments.train_log import (
     loss_per_epoch,
