@@ -32,6 +32,8 @@ from typing import Iterator, List, Optional, Tuple
 import torch
 from mmengine.config import Config
 
+from mmvitreg.engine.runner.fsdp import is_fsdp
+
 from .cuda_kernels import cuda_attention, fake_cuda_autocast
 from .optimizer_states import optimizer_state_bytes
 from .saved_tensors import SavedTensorCounter
@@ -40,7 +42,6 @@ from .train_batch import batch_size, train_batch, train_image_size
 #: Fraction of the card the estimate may fill and still "fit".
 HEADROOM = 0.9
 GIB = 2**30
-_FSDP = ('FSDPStrategy', 'RecipeFSDPStrategy')
 
 
 @dataclass
@@ -99,10 +100,6 @@ def uses_checkpointing(cfg: Config) -> bool:
     ``activation_checkpointing``."""
     backbone = cfg.model.get('backbone') or {}
     return bool(backbone.get('with_cp') or cfg.get('activation_checkpointing'))
-
-
-def is_fsdp(cfg: Config) -> bool:
-    return (cfg.get('strategy') or {}).get('type') in _FSDP
 
 
 def recipe_gpus(cfg: Config) -> Optional[int]:

@@ -1,6 +1,6 @@
 """Whether a run is sharded with FSDP: the one check used by the hooks (on
-the wrapped model), the FSDP strategy's callers (on a strategy) and the
-tools' runner code (on a config).
+the wrapped model), the FSDP strategy's callers (on a strategy), the
+tools' runner code and the memory plan (on a config).
 
 Under FSDP every parameter a rank holds is a slice of its shard, so code
 that takes norms of parameters or copies them (the divergence guard's
