@@ -14,7 +14,10 @@
 #   (digits are not mirror-symmetric), no repeated augmentation, batch 32;
 #   3-Augment and BCE kept; test: short side 32 -> centre crop 32;
 # - 25 epochs, 1 warm-up epoch, as vit_tiny_digits.py.
-_base_ = '../pretrain/deit3_s_in1k.py'
+_base_ = [
+    '../pretrain/deit3_s_in1k.py',
+    '../_base_/datasets/digits_imagenet_splits.py',
+]
 
 img_size = 32
 embed_dims = 64
@@ -33,13 +36,10 @@ model = dict(
     # Mixup/CutMix dropped: the tiny ViT stayed at chance with them
     train_cfg=dict(_delete_=True, augments=None))
 
-# Data: the embedded digits (10 classes, 32 px RGB JPEGs in the ImageNet
-# folder layout, written by tools/prepare_digits.py) replace ImageNet.
+# Data: the embedded digits (splits from
+# ../_base_/datasets/digits_imagenet_splits.py) replace ImageNet.
 dataset_type = 'ImageNetFolder'
-data_root = 'data/digits/imagenet'
-digit_classes = ('zero', 'one', 'two', 'three', 'four', 'five', 'six',
-                 'seven', 'eight', 'nine')  # = meta/classes.txt
-data_preprocessor = dict(num_classes=len(digit_classes))
+data_preprocessor = dict(num_classes=len(_base_.digit_classes))
 
 # crops 0.5-1 (not 0.08-1) and no flip: a 32 px digit cannot afford them
 train_pipeline = [
@@ -69,28 +69,16 @@ train_dataloader = dict(
     batch_size=32,
     num_workers=2,
     persistent_workers=True,
-    dataset=dict(
-        _delete_=True,
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix='train',
-        ann_file='meta/train.txt',
-        classes=digit_classes,
-        pipeline=train_pipeline),
+    dataset=dict(_base_.digits_train_set, _delete_=True,
+                 pipeline=train_pipeline),
     # repeated augmentation dropped: part of what kept top-1 at chance
     sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True))
 val_dataloader = dict(
     batch_size=128,
     num_workers=2,
     persistent_workers=True,
-    dataset=dict(
-        _delete_=True,
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix='val',
-        ann_file='meta/val.txt',
-        classes=digit_classes,
-        pipeline=test_pipeline))
+    dataset=dict(_base_.digits_val_set, _delete_=True,
+                 pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 # tools/demo.py and benchmarks/ablation.py run this config for 15 epochs
@@ -98,14 +86,11 @@ test_dataloader = val_dataloader
 # Schedule in mmvitreg/experiments/ablation.py, to fit 36 runs in ~90 min).
 max_epochs = 25  # as configs/demo/vit_tiny_digits.py
 optim_wrapper = dict(optimizer=dict(lr=2e-2))
+# the recipe's warm-up (start factor 1e-6 / 4e-3, kept at lr 2e-2) and
+# cosine, warm-up 1 epoch
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-6 / 4e-3,
-        by_epoch=True,
-        end=1,
-        convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=1)
+    dict(_base_.param_scheduler[0], end=1),
+    dict(_base_.param_scheduler[1], begin=1),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 auto_scale_lr = dict(base_batch_size=32)

@@ -9,7 +9,10 @@
 # - RandAugment, random erasing, flip, crops below 50%: loss stuck at ln 10;
 # - repeated augmentation (x3): DeiT's RASampler serves large multi-GPU
 #   batches; one process on 1,438 images uses the plain shuffled sampler.
-_base_ = '../pretrain/deit_s24.py'
+_base_ = [
+    '../pretrain/deit_s24.py',
+    '../_base_/datasets/digits_imagenet_splits.py',
+]
 
 embed_dims = 64
 model = dict(
@@ -29,14 +32,11 @@ model = dict(
     # ViT stayed at chance (10.0% top-1, loss 2.30) after 10 epochs.
     train_cfg=dict(_delete_=True, augments=None))
 
-# Data: the embedded digits (10 classes, 32 px RGB JPEGs in the ImageNet
-# folder layout, written by tools/prepare_digits.py) replace ImageNet.
+# Data: the embedded digits (splits from
+# ../_base_/datasets/digits_imagenet_splits.py) replace ImageNet.
 dataset_type = 'ImageNetFolder'
-data_root = 'data/digits/imagenet'
 img_size = 32
-digit_classes = ('zero', 'one', 'two', 'three', 'four', 'five', 'six',
-                 'seven', 'eight', 'nine')  # = meta/classes.txt
-data_preprocessor = dict(num_classes=len(digit_classes))
+data_preprocessor = dict(num_classes=len(_base_.digit_classes))
 
 # Light augmentation for 32 px digits: RandomResizedCrop's default area range
 # (0.08-1) leaves 9 px crops, and RandAugment/RandomErasing/flip (mirrored
@@ -52,43 +52,21 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 # test: short side 36 -> centre crop 32 (DeiT's 256 -> 224 ratio)
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(
-        type='ResizeEdge',
-        scale=36,
-        edge='short',
-        backend='pillow',
-        interpolation='bicubic'),
-    dict(type='CenterCrop', crop_size=img_size),
-    dict(type='PackInputs'),
-]
+test_pipeline = _base_.digits_test_pipeline
 train_dataloader = dict(
     batch_size=32,
     num_workers=2,
     persistent_workers=True,
-    dataset=dict(
-        _delete_=True,
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix='train',
-        ann_file='meta/train.txt',
-        classes=digit_classes,
-        pipeline=train_pipeline),
+    dataset=dict(_base_.digits_train_set, _delete_=True,
+                 pipeline=train_pipeline),
     # repeated augmentation dropped: one process, 45 steps an epoch
     sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True))
 val_dataloader = dict(
     batch_size=128,
     num_workers=2,
     persistent_workers=True,
-    dataset=dict(
-        _delete_=True,
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix='val',
-        ann_file='meta/val.txt',
-        classes=digit_classes,
-        pipeline=test_pipeline))
+    dataset=dict(_base_.digits_val_set, _delete_=True,
+                 pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 # 10 epochs of 45 iterations: 1 warm-up epoch, cosine; lr 1e-3 (the DeiT
@@ -100,14 +78,10 @@ test_dataloader = val_dataloader
 # Schedule in mmvitreg/experiments/ablation.py, to fit 36 runs in ~90 min).
 max_epochs = 25
 optim_wrapper = dict(optimizer=dict(lr=2e-3))
+# the recipe's warm-up (start factor 1e-3) and cosine, warm-up 1 epoch
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-3,
-        by_epoch=True,
-        end=1,
-        convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True, begin=1)
+    dict(_base_.param_scheduler[0], end=1),
+    dict(_base_.param_scheduler[1], begin=1),
 ]
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 auto_scale_lr = dict(base_batch_size=32)
