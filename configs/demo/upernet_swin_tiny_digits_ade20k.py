@@ -4,14 +4,17 @@
 # (BN for SyncBN), pretrained path and schedule; UperNet + FCN auxiliary
 # head, AdamW (wd 0.01, none on norms and position tables), linear warm-up +
 # poly stay.
-_base_ = '../seg/upernet_swin_b_ade20k.py'
+_base_ = [
+    '../seg/upernet_swin_b_ade20k.py',
+    '../_base_/datasets/digit_scenes_ade20k.py',  # num_classes, loaders
+]
 
 # The main job does not pretrain Swin: this is what
 # `tools/train.py configs/demo/swin_tiny_digits.py` writes (10 epochs).
 pretrained = 'work_dirs/swin_tiny_digits/epoch_10.pth'
 embed_dims = 32
 channels = 64
-num_classes = 11
+num_classes = _base_.num_classes  # 11: background + 10 digits
 # CPU runs have no process group: plain BN instead of SyncBN.
 norm_cfg = dict(type='BN', requires_grad=True)
 crop_size = (64, 64)
@@ -39,70 +42,27 @@ model = dict(
         num_classes=num_classes,
         norm_cfg=norm_cfg))
 
-# Data: 64x64 digit scenes in the ADE20K layout replace ADE20K
-# (``data/digits/ade/ADEChallengeData2016``; masks store 0 = unlabelled,
-# 1 = background, 2 + d = digit d; ``reduce_zero_label=True``, as for
-# ADE20K, gives the 11 classes, 255 = ignore). ADE20K's pipeline with every
-# size divided by 8 (512 -> 64, 2048 -> 256), CheckSegAnnotation kept.
-# Dropped: RandomResize (the scenes hold digits at the pretraining scale, on
-# the token grid; rescaled 0.5-2x they no longer fit the tiny
-# backbones' tokens)
-# and RandomFlip (a mirrored digit is another glyph).
+# Data: 64x64 digit scenes in the ADE20K layout replace ADE20K, with
+# ADE20K's pipeline at 1/8 scale (../_base_/datasets/digit_scenes_ade20k.py
+# gives the pipelines, the loaders and what each change is for).
 dataset_type = 'DigitScenesADE20KDataset'
 data_root = 'data/digits/ade/ADEChallengeData2016'
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='CheckSegAnnotation', num_classes=num_classes),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(256, 64), keep_ratio=True),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='CheckSegAnnotation', num_classes=num_classes),
-    dict(type='PackSegInputs')
-]
+train_pipeline = _base_.digits_ade20k_train_pipeline
+test_pipeline = _base_.digits_ade20k_test_pipeline
 # one process x 8 images (``--auto-scale-lr`` rescales from this batch)
 num_gpus = 1
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        reduce_zero_label=True,
-        pipeline=train_pipeline))
+train_dataloader = _base_.digits_ade20k_train_dataloader
 auto_scale_lr = dict(base_batch_size=8)
-val_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        reduce_zero_label=True,
-        pipeline=test_pipeline))
+val_dataloader = _base_.digits_ade20k_val_dataloader
 test_dataloader = val_dataloader
 
 max_iters = 300
 warmup_iters = 30
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
+# the recipe's linear warm-up (from 1e-3 of lr here) and poly decay
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-3,
-        by_epoch=False,
-        begin=0,
-        end=warmup_iters),
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=1.0,
-        begin=warmup_iters,
-        end=max_iters,
-        by_epoch=False)
+    dict(_base_.param_scheduler[0], start_factor=1e-3, end=warmup_iters),
+    dict(_base_.param_scheduler[1], begin=warmup_iters, end=max_iters),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(

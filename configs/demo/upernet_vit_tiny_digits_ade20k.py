@@ -5,7 +5,10 @@
 # FCN auxiliary head, AdamW with layer-wise lr decay and weight decay 0.05,
 # linear warm-up + poly stay. The tools/demo.py driver sets the checkpoint
 # with ``--cfg-options model.backbone.init_cfg.checkpoint=...``.
-_base_ = '../seg/upernet_deit_s24_ade20k.py'
+_base_ = [
+    '../seg/upernet_deit_s24_ade20k.py',
+    '../_base_/datasets/digit_scenes_ade20k.py',  # num_classes, loaders
+]
 
 # What the main job (tools/demo.py, baseline row, seed 0, 15 epochs) writes;
 # tools/train.py fails before the Runner starts if it is missing, naming
@@ -13,7 +16,7 @@ _base_ = '../seg/upernet_deit_s24_ade20k.py'
 pretrained = 'work_dirs/demo/runs/baseline/seed0/pretrain/epoch_15.pth'
 embed_dims = 64
 channels = 64
-num_classes = 11
+num_classes = _base_.num_classes  # 11: background + 10 digits
 # CPU runs have no process group: plain BN instead of SyncBN.
 norm_cfg = dict(type='BN', requires_grad=True)
 crop_size = (64, 64)
@@ -50,50 +53,18 @@ model = dict(
         num_classes=num_classes,
         norm_cfg=norm_cfg))
 
-# Data: 64x64 digit scenes in the ADE20K layout replace ADE20K
-# (``data/digits/ade/ADEChallengeData2016``; masks store 0 = unlabelled,
-# 1 = background, 2 + d = digit d; ``reduce_zero_label=True``, as for
-# ADE20K, gives the 11 classes, 255 = ignore). ADE20K's pipeline with every
-# size divided by 8 (512 -> 64, 2048 -> 256), CheckSegAnnotation kept.
-# Dropped: RandomResize (the scenes hold digits at the pretraining scale, on
-# the token grid; rescaled 0.5-2x they no longer fit the tiny ViT's tokens)
-# and RandomFlip (a mirrored digit is another glyph).
+# Data: 64x64 digit scenes in the ADE20K layout replace ADE20K, with
+# ADE20K's pipeline at 1/8 scale (../_base_/datasets/digit_scenes_ade20k.py
+# gives the pipelines, the loaders and what each change is for).
 dataset_type = 'DigitScenesADE20KDataset'
 data_root = 'data/digits/ade/ADEChallengeData2016'
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='CheckSegAnnotation', num_classes=num_classes),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(256, 64), keep_ratio=True),
-    dict(type='LoadAnnotations', reduce_zero_label=True),
-    dict(type='CheckSegAnnotation', num_classes=num_classes),
-    dict(type='PackSegInputs')
-]
+train_pipeline = _base_.digits_ade20k_train_pipeline
+test_pipeline = _base_.digits_ade20k_test_pipeline
 # one process x 8 images (``--auto-scale-lr`` rescales from this batch)
 num_gpus = 1
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        reduce_zero_label=True,
-        pipeline=train_pipeline))
+train_dataloader = _base_.digits_ade20k_train_dataloader
 auto_scale_lr = dict(base_batch_size=8)
-val_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        reduce_zero_label=True,
-        pipeline=test_pipeline))
+val_dataloader = _base_.digits_ade20k_val_dataloader
 test_dataloader = val_dataloader
 
 # 1,000 iterations (27 epochs of the 300 scenes): 30 warm-up iterations,
@@ -110,20 +81,10 @@ max_iters = 1000
 warmup_iters = 30
 optim_wrapper = dict(
     optimizer=dict(lr=2e-3), paramwise_cfg=dict(layer_decay_rate=0.9))
+# the recipe's linear warm-up (from 1e-3 of lr here) and poly decay
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-3,
-        by_epoch=False,
-        begin=0,
-        end=warmup_iters),
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=1.0,
-        begin=warmup_iters,
-        end=max_iters,
-        by_epoch=False)
+    dict(_base_.param_scheduler[0], start_factor=1e-3, end=warmup_iters),
+    dict(_base_.param_scheduler[1], begin=warmup_iters, end=max_iters),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(

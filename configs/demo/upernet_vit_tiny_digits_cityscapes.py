@@ -93,20 +93,10 @@ max_iters = 1000
 warmup_iters = 30
 optim_wrapper = dict(
     optimizer=dict(lr=2e-3), paramwise_cfg=dict(layer_decay_rate=0.9))
+# the recipe's linear warm-up (from 1e-3 of lr here) and poly decay
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-3,
-        by_epoch=False,
-        begin=0,
-        end=warmup_iters),
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=1.0,
-        begin=warmup_iters,
-        end=max_iters,
-        by_epoch=False)
+    dict(_base_.param_scheduler[0], start_factor=1e-3, end=warmup_iters),
+    dict(_base_.param_scheduler[1], begin=warmup_iters, end=max_iters),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
