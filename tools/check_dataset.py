@@ -19,8 +19,8 @@ import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
 # isort: split
 from mmengine.config import DictAction  # noqa: E402
 
-from mmvitreg.cli import load_config  # noqa: E402
 from mmvitreg.datasets.checks import check_split  # noqa: E402
+from mmvitreg.utils.config import load_config  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

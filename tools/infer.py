@@ -26,8 +26,9 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from mmengine.config import DictAction  # noqa: E402
 
 import mmvitreg  # noqa: E402,F401  (compat layer before mmseg, registration)
-from mmvitreg.cli import load_config, task_of  # noqa: E402
+from mmvitreg.cli import task_of  # noqa: E402
 from mmvitreg.cli.inference import build_inferencer, check_images_readable  # noqa: E402
+from mmvitreg.utils.config import load_config  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

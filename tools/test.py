@@ -43,7 +43,6 @@ from mmvitreg.cli import (  # noqa: E402
     build_runner,
     check_data_paths,
     load_checkpoint_strict,
-    load_config,
     task_of,
     unshard_for_test,
 )
@@ -52,6 +51,7 @@ from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
 from mmvitreg.datasets.transforms import tta_pipeline_with_check  # noqa: E402
 from mmvitreg.engine.process_group import process_group  # noqa: E402
 from mmvitreg.evaluation import has_cityscapes_classes  # noqa: E402
+from mmvitreg.utils.config import load_config  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

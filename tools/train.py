@@ -28,7 +28,6 @@ from mmvitreg.cli import (  # noqa: E402
     check_class_count,
     check_data_paths,
     check_pretrained_files,
-    load_config,
     task_of,
 )
 from mmvitreg.cli.parent_watch import die_with_launcher  # noqa: E402
@@ -36,6 +35,7 @@ from mmvitreg.cli.resume_checkpoint import require_readable  # noqa: E402
 from mmvitreg.cli.work_dir_lock import lock_work_dir  # noqa: E402
 from mmvitreg.compat import TRUST_ENV_VAR  # noqa: E402
 from mmvitreg.engine.process_group import process_group  # noqa: E402
+from mmvitreg.utils.config import load_config  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -19,8 +19,6 @@ token-label generation and the tests use the same one.
 Kept out of ``mmvitreg/__init__`` so that importing the package for
 registration stays cheap; tools import it explicitly.
 """
-from mmvitreg.utils.config import load_config
-
 from .checkpoint_check import CheckpointMismatchError, load_checkpoint_strict
 from .config_args import task_of
 from .preflight import (
@@ -32,7 +30,7 @@ from .resume_checkpoint import CheckpointReadError, find_resumable_checkpoint
 from .runner import WorkDirSafeRunner, build_runner, unshard_for_test
 
 __all__ = [
-    'CheckpointMismatchError', 'load_checkpoint_strict', 'load_config',
+    'CheckpointMismatchError', 'load_checkpoint_strict',
     'task_of',
     'check_data_paths',
     'check_class_count', 'check_pretrained_files',

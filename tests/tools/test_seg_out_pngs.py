@@ -19,7 +19,7 @@ def constant_checkpoint(path, num_classes: int, cls: int) -> str:
     """Demo UperNet whose decode head predicts ``cls`` everywhere."""
     from mmseg.registry import MODELS
 
-    from mmvitreg.cli import load_config
+    from mmvitreg.utils.config import load_config
     heads = dict(num_classes=num_classes)
     cfg = load_config(osp.join(ROOT, CITYSCAPES_CONFIG), dict(
         model=dict(backbone=dict(init_cfg=None), decode_head=heads,

@@ -98,7 +98,8 @@ def test_resume_restores_iteration_weights_and_optimizer(pretrained,
                                                          digits_root):
     """`--resume CKPT` continues after the checkpoint's iteration with its
     exact weights and optimizer state (checked in-process on the Runner)."""
-    from mmvitreg.cli import build_runner, load_config
+    from mmvitreg.cli import build_runner
+    from mmvitreg.utils.config import load_config
     work_dir, ckpt = pretrained
     saved = torch.load(ckpt, map_location='cpu', weights_only=False)
     cfg = load_config(CLS_CONFIG, work_dir=work_dir + '_resumed')
