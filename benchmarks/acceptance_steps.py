@@ -35,18 +35,29 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _timed(call: Callable[[], object], device: torch.device, repeats: int,
+           warmup: int = 1) -> float:
+    """Seconds that ``repeats`` calls of ``call`` take, after ``warmup``
+    untimed calls (lazy initialisation, cuDNN/cuBLAS autotuning and the
+    allocator's first requests stay out of the timing); the device is
+    synchronised before and after, since CUDA calls return before their
+    kernels finish."""
+    for _ in range(warmup):
+        call()
+    _sync(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        call()
+    _sync(device)
+    return time.perf_counter() - start
+
+
 def matmul_tflops(device: torch.device, n: int, iters: int) -> float:
     """TFLOP/s of ``n x n`` bf16 matmuls (``2 n^3`` FLOPs each)."""
     a = torch.randn(n, n, device=device, dtype=torch.bfloat16)
     b = torch.randn(n, n, device=device, dtype=torch.bfloat16)
-    for _ in range(2):
-        a @ b
-    _sync(device)
-    start = time.perf_counter()
-    for _ in range(iters):
-        a @ b
-    _sync(device)
-    return 2 * n**3 * iters / (time.perf_counter() - start) / 1e12
+    seconds = _timed(lambda: a @ b, device, iters, warmup=2)
+    return 2 * n**3 * iters / seconds / 1e12
 
 
 def load_config(config: str, options: Optional[dict] = None) -> Config:
@@ -149,13 +160,7 @@ def slide_images_per_s(config: str, device: torch.device,
     import upernet_step as ups
     model = ups.seg_model(config, device)
     step = ups.inference_step(model, 'slide', batch_size=1)
-    step()
-    _sync(device)
-    start = time.perf_counter()
-    for _ in range(repeats):
-        step()
-    _sync(device)
-    return repeats / (time.perf_counter() - start)
+    return repeats / _timed(step, device, repeats)
 
 
 def compile_ratio(cfg: Config, device: torch.device, size: int, steps: int,
@@ -175,13 +180,7 @@ def compile_ratio(cfg: Config, device: torch.device, size: int, steps: int,
         step()
         _sync(device)
         out[f'{name}_first_step_s'] = time.perf_counter() - start
-        step()
-        _sync(device)
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        _sync(device)
-        out[f'{name}_step_s'] = (time.perf_counter() - start) / steps
+        out[f'{name}_step_s'] = _timed(step, device, steps) / steps
         del model, wrapper, step
     out['compiled_vs_eager_step_ratio'] = (out['compiled_step_s'] /
                                            out['eager_step_s'])
