@@ -4,7 +4,12 @@ The snapshot was written from the configs before issue 23's de-duplication
 (moving the demos' repeated blocks into ``_base_`` files), so a refactor of
 how a config is written must leave what it means unchanged, to the key and
 to the tuple/list kind of each value. A new config must be added to the
-snapshot, so that it is covered too.
+snapshot, so that it is covered too. That de-duplication changed it once,
+by additions only: the shared digits bases define top-level ``digits_*``
+entries (mmengine refuses a key defined by two bases, so a base listed next
+to a recipe needs names the recipe lacks), which now also stand in the
+resolved dicts of the demos that list them; every key recorded before is
+unchanged (commits de05244 and f72f3f9 list them).
 
 After an INTENDED change to what a config resolves to (a new recipe value,
 a new config), regenerate the snapshot and commit it with the change, saying
