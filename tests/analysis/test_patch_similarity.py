@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
 from raw_tokens import gram_similarity, normalised_rgb, raw_vit_tokens
+from tiny_vit import tiny_vit_backbone
 
 import mmvitreg  # noqa: F401  (compat layer, registration)
 from mmvitreg.models.utils import record_patch_tokens
@@ -241,11 +242,7 @@ data_preprocessor = dict(
     to_rgb=True)
 model = dict(
     type='ImageClassifier',
-    backbone=dict(
-        type='VisionTransformer',
-        arch=dict(embed_dims=32, num_layers=3, num_heads=2,
-                  feedforward_channels=64),
-        img_size=32, patch_size=4),
+    backbone={backbone!r},
     head=dict(type='LinearClsHead', num_classes=2, in_channels=32))
 val_dataloader = dict(
     batch_size=4, num_workers=0,
@@ -270,7 +267,8 @@ def write_tiny_project(tmp_path):
             Image.fromarray(pixels.numpy()).save(root / cls / f'{k}.png')
             images.append(pixels)
     config = tmp_path / 'tiny_vit.py'
-    config.write_text(CONFIG_TEMPLATE.format(root=str(root)))
+    config.write_text(CONFIG_TEMPLATE.format(
+        root=str(root), backbone=tiny_vit_backbone(num_layers=3)))
     return config, images
 
 

@@ -4,6 +4,7 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.runner import Runner
 from PIL import Image
+from tiny_vit import tiny_vit_backbone
 
 import mmvitreg  # noqa: F401
 
@@ -25,11 +26,7 @@ def test_runner_logs_separate_losses(tmp_path):
         work_dir=str(tmp_path / 'work'),
         model=dict(
             type='DiverseImageClassifier',
-            backbone=dict(
-                type='VisionTransformer',
-                arch=dict(embed_dims=32, num_layers=2, num_heads=2,
-                          feedforward_channels=64),
-                img_size=32, patch_size=4),
+            backbone=tiny_vit_backbone(),
             head=dict(type='VisionTransformerClsHead', num_classes=2,
                       in_channels=32),
             data_preprocessor=dict(num_classes=2),

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from mmpretrain.registry import BATCH_AUGMENTS, MODELS
 from mmpretrain.structures import DataSample
+from tiny_vit import tiny_vit_backbone
 
 import mmvitreg  # noqa: F401
 from mmvitreg.models.batch_augments import MixToken
@@ -15,11 +16,7 @@ NUM_CLASSES = 5
 GRID = (8, 8)
 MODEL = dict(
     type='TokenLabelingClassifier',
-    backbone=dict(
-        type='VisionTransformer',
-        arch=dict(embed_dims=32, num_layers=2, num_heads=2,
-                  feedforward_channels=64),
-        img_size=32, patch_size=4),
+    backbone=tiny_vit_backbone(),
     neck=None,
     head=dict(type='VisionTransformerClsHead', num_classes=NUM_CLASSES,
               in_channels=32),

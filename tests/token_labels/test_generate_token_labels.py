@@ -10,6 +10,7 @@ import pytest
 import timm
 import torch
 from mmpretrain.apis import get_model
+from tiny_vit import tiny_vit_backbone
 from tool_runner import ROOT, torchrun
 
 from mmvitreg.structures.token_labels import CorruptShardError, TokenLabelStore
@@ -17,14 +18,10 @@ from mmvitreg.token_labels import DenseAnnotator, annotator_models
 
 TOOL = osp.join(ROOT, 'tools', 'generate_token_labels.py')
 
-VIT_CONFIG = """
+VIT_CONFIG = f"""
 model = dict(
     type='ImageClassifier',
-    backbone=dict(
-        type='VisionTransformer',
-        arch=dict(embed_dims=32, num_layers=2, num_heads=2,
-                  feedforward_channels=64),
-        img_size=32, patch_size=8),
+    backbone={tiny_vit_backbone(patch_size=8)!r},
     neck=None,
     head=dict(type='VisionTransformerClsHead', num_classes=10,
               in_channels=32, hidden_dim=16),
