@@ -26,6 +26,14 @@ from .conftest import VIT_ARCH, timm_vit
 LN = dict(type='LN', eps=1e-6)  # timm's eps, as mmpretrain's DeiT configs
 
 
+def mm_backbone(cls=VisionTransformer, **kwargs):
+    """``cls`` shaped as the timm fixture (``VIT_ARCH`` on 32 px images,
+    patch 4, timm's LayerNorm eps), returning every token (``raw``);
+    ``kwargs`` add or override arguments."""
+    args = dict(img_size=32, patch_size=4, norm_cfg=LN, out_type='raw')
+    return cls(VIT_ARCH, **{**args, **kwargs})
+
+
 def load_all(model, state_dict):
     """Load and assert every model tensor matched, nothing left over."""
     report = load_state_dict_report(model, state_dict)
@@ -52,12 +60,7 @@ def test_timm_vit_loads_fully_and_matches(images):
     assert result.target == 'mmpretrain.VisionTransformer'
     assert result.dropped == ['head.weight', 'head.bias']
     assert result.arch['embed_dims'] == 32 and result.arch['num_layers'] == 2
-    model = load_all(
-        VisionTransformer(VIT_ARCH,
-                          img_size=32,
-                          patch_size=4,
-                          norm_cfg=LN,
-                          out_type='raw'), result.state_dict)
+    model = load_all(mm_backbone(), result.state_dict)
     out = mm_tokens(model, images)
     assert out.shape == (2, 1 + 64, 32)
     torch.testing.assert_close(out, timm_tokens(src, images))
@@ -69,13 +72,8 @@ def test_deit_release_and_layer_scale_vit(images):
     src = timm_vit(init_values=1e-4)
     result = convert_state_dict({'model': src.state_dict()})
     assert result.format == 'deit'
-    model = load_all(
-        VisionTransformer(VIT_ARCH,
-                          img_size=32,
-                          patch_size=4,
-                          norm_cfg=LN,
-                          layer_scale_init_value=1e-4,
-                          out_type='raw'), result.state_dict)
+    model = load_all(mm_backbone(layer_scale_init_value=1e-4),
+                     result.state_dict)
     torch.testing.assert_close(mm_tokens(model, images),
                                timm_tokens(src, images))
 
@@ -88,12 +86,8 @@ def test_distilled_deit_keeps_dist_token(images):
     result = convert_state_dict({'model': src.state_dict()})
     assert result.target == 'mmpretrain.DistilledVisionTransformer'
     assert {'head.weight', 'head_dist.weight'} <= set(result.dropped)
-    model = load_all(
-        DistilledVisionTransformer(VIT_ARCH,
-                                   img_size=32,
-                                   patch_size=4,
-                                   norm_cfg=LN,
-                                   out_type='raw'), result.state_dict)
+    model = load_all(mm_backbone(DistilledVisionTransformer),
+                     result.state_dict)
     out = mm_tokens(model, images)
     assert out.shape == (2, 2 + 64, 32)
     torch.testing.assert_close(out, timm_tokens(src, images))
@@ -129,11 +123,7 @@ def test_deit3_outputs_equal_up_to_mmpretrain_ln2_bug(images):
     ``ln2`` is unused): the converted model equals timm exactly once each
     block's norm2 equals its norm1, and differs otherwise."""
     src = timm_vit(no_embed_class=True, init_values=1e-4)
-    model = DeiT3(VIT_ARCH,
-                  img_size=32,
-                  patch_size=4,
-                  norm_cfg=LN,
-                  out_type='raw')
+    model = mm_backbone(DeiT3)
     load_all(model, convert_state_dict(src.state_dict()).state_dict)
     assert not torch.allclose(
         mm_tokens(model, images), timm_tokens(src, images), atol=1e-2)
@@ -152,13 +142,8 @@ def test_deit3_as_vision_transformer_is_exact(images):
     assert pos.shape == (1, 1 + 64, 32)
     assert torch.equal(pos[:, 0], torch.zeros(1, 32))  # cls gets no position
     assert torch.equal(pos[:, 1:], src.pos_embed)
-    model = load_all(
-        VisionTransformer(VIT_ARCH,
-                          img_size=32,
-                          patch_size=4,
-                          norm_cfg=LN,
-                          layer_scale_init_value=1e-4,
-                          out_type='raw'), result.state_dict)
+    model = load_all(mm_backbone(layer_scale_init_value=1e-4),
+                     result.state_dict)
     torch.testing.assert_close(mm_tokens(model, images),
                                timm_tokens(src, images))
 
@@ -212,13 +197,8 @@ def test_global_pool_vit_without_class_token(images):
     assert 'ln2.weight' in result.state_dict
     assert 'ln1.weight' not in result.state_dict  # timm's norm is Identity
     model = load_all(
-        VisionTransformer(VIT_ARCH,
-                          img_size=32,
-                          patch_size=4,
-                          norm_cfg=LN,
-                          with_cls_token=False,
-                          final_norm=False,
-                          out_type='avg_featmap'), result.state_dict)
+        mm_backbone(with_cls_token=False, final_norm=False,
+                    out_type='avg_featmap'), result.state_dict)
     with torch.no_grad():
         out = model(images)[0]
     torch.testing.assert_close(
