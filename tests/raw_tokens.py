@@ -36,3 +36,13 @@ def normalised_rgb(images: List[torch.Tensor]) -> torch.Tensor:
     64``: the tests' data preprocessor, by hand."""
     x = torch.stack([img.permute(2, 0, 1).float() for img in images])
     return (x - 127.5) / 64.0
+
+
+def similarity_curve(backbone_cfg: dict, state: dict,
+                     images: List[torch.Tensor]) -> List[float]:
+    """The per-block patch similarity curve of ``images`` recomputed
+    independently: RGB images normalised by hand, every block's tokens
+    from the backbone's own outputs, similarity from the normalised Gram
+    matrix."""
+    tokens = raw_vit_tokens(backbone_cfg, state, normalised_rgb(images))
+    return [gram_similarity(t).mean().item() for t in tokens]

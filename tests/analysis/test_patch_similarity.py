@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
-from raw_tokens import gram_similarity, normalised_rgb, raw_vit_tokens
+from raw_tokens import similarity_curve
 from tiny_vit import tiny_vit_backbone
 
 import mmvitreg  # noqa: F401  (compat layer, registration)
@@ -276,8 +276,7 @@ def build_classifier(seed):
     torch.manual_seed(seed)
     return MODELS.build(
         dict(type='ImageClassifier',
-             backbone=dict(type='VisionTransformer', arch=TINY_VIT,
-                           img_size=32, patch_size=4),
+             backbone=tiny_vit_backbone(num_layers=3),
              head=dict(type='LinearClsHead', num_classes=2,
                        in_channels=32)))
 
@@ -290,13 +289,8 @@ def run_cli(*args):
 
 
 def expected_curve(model, images):
-    """Independent recomputation: RGB images normalised by hand, tokens
-    from the backbone's outputs, similarity from the Gram matrix."""
-    backbone_cfg = dict(type='VisionTransformer', arch=TINY_VIT,
-                        img_size=32, patch_size=4)
-    tokens = raw_vit_tokens(backbone_cfg, model.backbone.state_dict(),
-                            normalised_rgb(images))
-    return [gram_similarity(t).mean().item() for t in tokens]
+    return similarity_curve(tiny_vit_backbone(num_layers=3),
+                            model.backbone.state_dict(), images)
 
 
 def test_cli_two_checkpoints_end_to_end(tmp_path):

@@ -7,13 +7,12 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmpretrain.registry import HOOKS
 from PIL import Image
-from raw_tokens import gram_similarity, normalised_rgb, raw_vit_tokens
+from raw_tokens import similarity_curve
+from tiny_vit import tiny_vit_backbone
 
 import mmvitreg  # noqa: F401  (compat layer, registration)
 from mmvitreg.engine.hooks import PatchSimilarityHook
 
-TINY_VIT = dict(embed_dims=32, num_layers=3, num_heads=2,
-                feedforward_channels=64)
 PIPELINE = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
 
 
@@ -61,8 +60,7 @@ def make_runner(tmp_path, hook_cfg, with_val=True):
             type='ImageClassifier',
             data_preprocessor=dict(num_classes=2, mean=[127.5] * 3,
                                    std=[64.0] * 3, to_rgb=True),
-            backbone=dict(type='VisionTransformer', arch=TINY_VIT,
-                          img_size=32, patch_size=4),
+            backbone=tiny_vit_backbone(num_layers=3),
             head=dict(type='LinearClsHead', num_classes=2, in_channels=32)),
         work_dir=str(tmp_path / 'work'),
         train_dataloader=loader(tmp_path / 'train', shuffle=True),
@@ -97,14 +95,8 @@ def read_scalars(runner):
 
 
 def expected_curve(model, images):
-    """Independent recomputation: RGB images normalised by hand, every
-    block's tokens from the backbone's own outputs, similarity from the
-    normalised Gram matrix."""
-    backbone_cfg = dict(type='VisionTransformer', arch=TINY_VIT,
-                        img_size=32, patch_size=4)
-    tokens = raw_vit_tokens(backbone_cfg, model.backbone.state_dict(),
-                            normalised_rgb(images))
-    return [gram_similarity(t).mean().item() for t in tokens]
+    return similarity_curve(tiny_vit_backbone(num_layers=3),
+                            model.backbone.state_dict(), images)
 
 
 def test_hook_logs_at_interval_and_epoch_ends(tmp_path):
