@@ -347,33 +347,33 @@ def test_cli_default_labels():
     assert tool.default_labels(['a/x.pth', 'a/x.pth']) == ['a/x#0', 'a/x#1']
 
 
-def test_cli_wrong_checkpoint_fails_naming_the_file(tmp_path):
+def refused_checkpoint(tmp_path, state, name):
+    """Run the CLI on ``state`` saved as ``name``: it must fail naming the
+    file and write no CSV. Returns its stderr."""
     config, _ = write_tiny_project(tmp_path)
-    state = build_classifier(0).state_dict()
-    state['head.classifier.weight'] = state.pop('head.fc.weight')
-    bad = tmp_path / 'wrong_keys.pth'
+    bad = tmp_path / name
     torch.save({'state_dict': state, 'meta': {}}, bad)
     out = tmp_path / 'out'
     proc = run_cli(config, bad, '--out', out, '--num-images', 2)
     assert proc.returncode != 0
     assert str(bad) in proc.stderr
-    assert 'head.fc.weight' in proc.stderr
-    assert 'head.classifier.weight' in proc.stderr
     assert not osp.exists(out / 'patch_similarity.csv')
+    return proc.stderr
+
+
+def test_cli_wrong_checkpoint_fails_naming_the_file(tmp_path):
+    state = build_classifier(0).state_dict()
+    state['head.classifier.weight'] = state.pop('head.fc.weight')
+    stderr = refused_checkpoint(tmp_path, state, 'wrong_keys.pth')
+    assert 'head.fc.weight' in stderr
+    assert 'head.classifier.weight' in stderr
 
 
 def test_cli_diverged_checkpoint_fails_naming_the_tensor(tmp_path):
     """The same rule as tools/test.py: NaN weights are refused, not
     measured (a NaN model gives NaN similarities, or none at all)."""
-    config, _ = write_tiny_project(tmp_path)
     state = build_classifier(0).state_dict()
     state['backbone.layers.1.attn.qkv.weight'][0, 0] = float('nan')
-    bad = tmp_path / 'diverged.pth'
-    torch.save({'state_dict': state, 'meta': {}}, bad)
-    out = tmp_path / 'out'
-    proc = run_cli(config, bad, '--out', out, '--num-images', 2)
-    assert proc.returncode != 0
-    assert str(bad) in proc.stderr
-    assert 'NaN/inf values in 1 of' in proc.stderr
-    assert 'backbone.layers.1.attn.qkv.weight' in proc.stderr
-    assert not osp.exists(out / 'patch_similarity.csv')
+    stderr = refused_checkpoint(tmp_path, state, 'diverged.pth')
+    assert 'NaN/inf values in 1 of' in stderr
+    assert 'backbone.layers.1.attn.qkv.weight' in stderr
