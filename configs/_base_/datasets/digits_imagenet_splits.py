@@ -17,18 +17,11 @@
 data_root = 'data/digits/imagenet'
 digit_classes = ('zero', 'one', 'two', 'three', 'four', 'five', 'six',
                  'seven', 'eight', 'nine')  # = meta/classes.txt
-digits_train_set = dict(
-    type='ImageNetFolder',
-    data_root=data_root,
-    data_prefix='train',
-    ann_file='meta/train.txt',
-    classes=digit_classes)
-digits_val_set = dict(
-    type='ImageNetFolder',
-    data_root=data_root,
-    data_prefix='val',
-    ann_file='meta/val.txt',
-    classes=digit_classes)
+__folder = dict(type='ImageNetFolder', data_root=data_root,
+                classes=digit_classes)
+digits_train_set = dict(__folder, data_prefix='train',
+                        ann_file='meta/train.txt')
+digits_val_set = dict(__folder, data_prefix='val', ann_file='meta/val.txt')
 
 # ImageNet mean/std of the classification data_preprocessor, in BGR order.
 __bgr_mean = [103.53, 116.28, 123.675]
