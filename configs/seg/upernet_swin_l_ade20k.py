@@ -18,7 +18,7 @@
 # (configs/pretrain/swin_l.py) load with ``prefix='backbone.'`` unconverted,
 # and the segmentor to mmvitreg's DiverseEncoderDecoder (mmseg's
 # EncoderDecoder unless ``model.diversity_loss`` is set, see
-# ../_base_/models/upernet_swin.py).
+# ../_base_/models/upernet_head.py).
 _base_ = ('mmseg::swin/swin-large-patch4-window12-in22k-384x384-pre_'
           'upernet_8xb2-160k_ade20k-512x512.py')
 
