@@ -3,12 +3,15 @@
     python benchmarks/ablation.py [--rows baseline,patch_mixing,...]
         [--seeds 0,1,2] [--jobs 2] [--epochs 15] [--seg-iters 500]
         [--work-dir work_dirs/ablation] [--out DIR] [--report-only]
+        [--import-runs REPORT]
 
 Rows, controls and schedule: ``mmvitreg/experiments/ablation_rows.py`` (one
 table; adding a row is one line). Each (row, seed) runs ``tools/train.py``,
 ``tools/test.py`` and ``tools/analysis/patch_similarity.py`` (and UperNet
 transfer for the rows that have it) as a user would; a finished run is
-never repeated, so an interrupted ablation resumes where it stopped.
+never repeated, so an interrupted ablation resumes where it stopped;
+``--import-runs benchmarks/results/.../results.json`` continues a committed
+report on a fresh machine (its runs count as finished).
 Writes ``results.json``, ``results.md``, ``similarity_curves.png`` and
 ``top1_miou.png`` to ``--out`` (default: the work dir) after every run.
 """
@@ -20,7 +23,12 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmvitreg.experiments.ablation import load_result, plan, run_ablation  # noqa: E402
+from mmvitreg.experiments.ablation import (  # noqa: E402
+    import_runs,
+    load_result,
+    plan,
+    run_ablation,
+)
 from mmvitreg.experiments.ablation_report import write_report  # noqa: E402
 from mmvitreg.experiments.ablation_rows import ROWS, Schedule, check_rows  # noqa: E402
 
@@ -41,6 +49,11 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', default='work_dirs/ablation')
     parser.add_argument('--out', default=None,
                         help='report folder (default: the work dir)')
+    parser.add_argument('--import-runs', default=None, metavar='REPORT',
+                        help="first copy a committed report's finished runs "
+                        '(its results.json) into the work dir, so that a '
+                        'fresh machine continues it (each run keeps its '
+                        'commit and machine)')
     parser.add_argument('--report-only', action='store_true',
                         help='run nothing: rewrite the report from the '
                         'finished runs in the work dir (safe while another '
@@ -68,6 +81,14 @@ def main(argv=None) -> str:
         print(line)
     schedule = Schedule(args.epochs, args.seg_iters)
     out = args.out or args.work_dir
+    if args.import_runs:
+        try:
+            imported = import_runs(args.import_runs, rows, seeds,
+                                   args.work_dir, schedule)
+        except (OSError, ValueError) as err:
+            raise SystemExit(f'ablation: {err}') from err
+        print(f'imported {len(imported)} finished runs from '
+              f'{args.import_runs}')
     if args.report_only:
         records = [r for r in (load_result(args.work_dir, row.name, seed)
                                for row, seed in plan(rows, seeds)) if r]

@@ -11,6 +11,7 @@ shared by those rows). A finished run leaves ``result.json`` in its work dir
 and is never repeated.
 """
 import json
+import os
 import os.path as osp
 import threading
 import time
@@ -33,6 +34,48 @@ def load_result(work_dir: str, row: str, seed: int) -> Optional[dict]:
         return None
     with open(path) as f:
         return json.load(f)
+
+
+def import_runs(report: str, rows: Sequence[AblationRow],
+                seeds: Sequence[int], work_dir: str,
+                schedule: Schedule) -> List[Tuple[str, int]]:
+    """Copy the finished runs of a committed report (its ``runs``) into
+    ``work_dir`` as finished runs, so that an ablation on a fresh machine
+    continues where that report stopped instead of starting over.
+
+    Only (row, seed) pairs of this plan that ``work_dir`` does not have yet
+    are copied; each keeps its own ``commit`` and ``machine`` and gains
+    ``imported_from``. The report's schedule and each record's config and
+    options must be this ablation's (else ``ValueError`` naming the file
+    and the key). Returns the imported (row, seed) pairs.
+    """
+    with open(report) as f:
+        data = json.load(f)
+    for key in ('schedule', 'runs'):
+        if key not in data:
+            raise ValueError(f'{report}: no {key!r} (not an ablation report)')
+    if data['schedule'] != vars(schedule):
+        raise ValueError(f'{report}: schedule {data["schedule"]} is not this '
+                         f'ablation\'s {vars(schedule)}')
+    wanted = {(r.name, s): r for r in rows for s in seeds}
+    imported = []
+    for record in data['runs']:
+        key = (record.get('row'), record.get('seed'))
+        row = wanted.get(key)
+        if row is None or load_result(work_dir, *key) is not None:
+            continue
+        for field, value in (('config', row.config),
+                             ('options', list(row.options))):
+            if record.get(field) != value:
+                raise ValueError(
+                    f'{report}: runs[{key[0]} seed {key[1]}].{field} is '
+                    f'{record.get(field)!r}, this ablation\'s is {value!r}')
+        wd = run_dir(work_dir, *key)
+        os.makedirs(wd, exist_ok=True)
+        with open(osp.join(wd, 'result.json'), 'w') as f:
+            json.dump(dict(record, imported_from=report), f, indent=2)
+        imported.append(key)
+    return imported
 
 
 class Annotators:

@@ -224,6 +224,16 @@ def runs_commit(records: Sequence[dict]) -> str:
     return git_commit()
 
 
+def commit_counts(records: Sequence[dict]) -> Dict[str, int]:
+    """Runs per recorded commit (a report continued with ``--import-runs``
+    holds runs of several commits)."""
+    counts: Dict[str, int] = {}
+    for record in records:
+        key = record.get('commit', 'unrecorded')
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def write_report(records: Sequence[dict], seeds: Sequence[int],
                  schedule: Schedule, out_dir: str,
                  wall_seconds: Optional[float] = None) -> str:
@@ -238,6 +248,7 @@ def write_report(records: Sequence[dict], seeds: Sequence[int],
                     note=ROWS[n].note) for n in table}
     with open(osp.join(out_dir, 'results.json'), 'w') as f:
         json.dump(dict(commit=runs_commit(records),
+                       commits=commit_counts(records),
                        machines=machines(records), seeds=list(seeds),
                        schedule=vars(schedule), wall_seconds=wall_seconds,
                        rows=rows, summary=table, runs=list(records)),
