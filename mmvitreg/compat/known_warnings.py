@@ -12,7 +12,12 @@ Each one comes from upstream code the suite runs as designed:
 * torch 2.x warns that FSDP's ``state_dict_type`` / ``optim_state_dict``
   APIs, which mmengine 0.10.7's ``FSDPStrategy`` calls, are deprecated;
 * mmseg 1.2.2 warns from its own decode heads and ``LoadAnnotations``
-  that ``build_loss`` and ``reduce_zero_label`` will be deprecated.
+  that ``build_loss`` and ``reduce_zero_label`` will be deprecated, and
+  from every ``CrossEntropyLoss`` built with its default
+  ``avg_non_ignore=False`` (the recipes' setting);
+* mmengine's ``Visualizer`` warns that its ``LocalVisBackend`` has no
+  ``save_dir`` whenever an inferencer builds one (the inferencers write
+  their outputs themselves).
 
 Imports only the standard library: ``mmvitreg.compat`` applies it before
 anything imports mmengine, and the interpreter-start hook
@@ -29,6 +34,10 @@ KNOWN_HARMLESS = (
     (r'``FullyShardedDataParallel\.\w+``\s*is being deprecated', Warning),
     (r'``build_loss`` would be deprecated soon', UserWarning),
     (r'`reduce_zero_label` will be deprecated', UserWarning),
+    (r'Default ``avg_non_ignore`` is False', UserWarning),
+    (r"Failed to add <class 'mmengine\.visualization\.vis_backend\."
+     r"LocalVisBackend'>, please provide the `save_dir` argument",
+     UserWarning),
 )
 
 
