@@ -9,8 +9,8 @@
 # ``get_layer_depth`` (mmvitreg's BackboneLayerDecayOptimWrapperConstructor;
 # mmseg's own constructor only accepts BEiT/MAE/ConvNeXt backbones).
 # Warm-up and poly decay as seg_ade20k_160k.py (1500 iterations, 160k),
-# which BEiT's recipe shares. Same optim_wrapper as
-# seg_cityscapes_80k_layer_decay.py.
+# which BEiT's recipe shares. seg_cityscapes_80k_layer_decay.py inherits
+# this optim_wrapper.
 _base_ = './seg_ade20k_160k.py'
 
 optim_wrapper = dict(

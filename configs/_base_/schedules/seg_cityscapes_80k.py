@@ -4,21 +4,8 @@
 _base_ = './seg_ade20k_160k.py'
 
 max_iters = 80000
-warmup_iters = 1500
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-6,
-        by_epoch=False,
-        begin=0,
-        end=warmup_iters),
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=1.0,
-        begin=warmup_iters,
-        end=max_iters,
-        by_epoch=False)
-]
+# seg_ade20k_160k.py's warm-up, unchanged, and its poly decay ending at 80k
+param_scheduler = [_base_.param_scheduler[0],
+                   dict(_base_.param_scheduler[1], end=max_iters)]
 train_cfg = dict(max_iters=max_iters, val_interval=8000)
 default_hooks = dict(checkpoint=dict(interval=8000))
