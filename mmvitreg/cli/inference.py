@@ -14,6 +14,8 @@ from typing import Sequence, Union
 
 import mmcv
 from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import FUNCTIONS
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmpretrain.apis import ImageClassificationInferencer, get_model
 from mmseg.apis import MMSegInferencer
@@ -64,6 +66,15 @@ class StrictSegInferencer(MMSegInferencer):
             check_finite(self.weights_file, checkpoint)
         # mmseg's own: the classes and palette from the checkpoint's meta
         super()._load_weights_to_model(model, checkpoint, cfg)
+
+    def _init_collate(self, cfg):
+        """The collate function from mmengine's registry: mmseg has no
+        ``function`` registry, so the upstream lookup in the ``mmseg`` scope
+        logs a warning and then falls back to this same registry."""
+        name = cfg.get('test_dataloader', {}).get('collate_fn')
+        if isinstance(name, dict):
+            name = name.get('type')
+        return pseudo_collate if name is None else FUNCTIONS.get(name)
 
 
 def strict_classifier_inferencer(cfg: Config, checkpoint: str,

@@ -106,6 +106,10 @@ def test_infer_tool_writes_masks_and_overlays(segmenters, tmp_path):
                                       osp.basename(image)))
         assert overlay.shape == images[image].shape + (3, )
         assert f'{image}: mask {tmp_path}/pred/{i:08d}_pred.png' in proc.stdout
+    # no upstream noise: mmseg's missing function registry, the
+    # inferencer's save_dir-less visualizer, CrossEntropyLoss's default
+    output = proc.stdout + proc.stderr
+    assert 'WARNING' not in output and 'Warning' not in output, output
 
 
 def test_test_tool_show_dir_paints_every_nth_image(segmenters, tmp_path):
