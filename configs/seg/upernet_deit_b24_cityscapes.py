@@ -35,14 +35,9 @@ model = dict(
     auxiliary_head=dict(in_channels=embed_dims, num_classes=num_classes),
     test_cfg=dict(mode='slide', crop_size=crop_size, stride=(341, 341)))
 
-# 4 GPUs x 2 images = 8 per step: mmseg's UperNet Cityscapes convention
-# (configs/upernet/upernet_r101_4xb2-80k_cityscapes-512x1024.py, 4xb2).
-# ``--auto-scale-lr`` rescales lr from this total.
-num_gpus = 4
-train_dataloader = dict(batch_size=2)
-auto_scale_lr = dict(base_batch_size=8)
-val_dataloader = dict(batch_size=1)
-test_dataloader = val_dataloader
+# Batch: 4 GPUs x 2 images = 8 per step (mmseg's UperNet Cityscapes 4xb2),
+# set with ``num_gpus`` and ``auto_scale_lr`` in
+# ../_base_/datasets/cityscapes.py.
 
 optim_wrapper = dict(
     optimizer=dict(lr=2e-5), paramwise_cfg=dict(layer_decay_rate=0.95))

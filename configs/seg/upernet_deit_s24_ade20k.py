@@ -44,13 +44,8 @@ model = dict(
     decode_head=dict(in_channels=[embed_dims] * 4, num_classes=150),
     auxiliary_head=dict(in_channels=embed_dims, num_classes=150))
 
-# 8 GPUs x 2 images = 16 per step (mmseg's 8xb2 ADE20K configs);
-# ``--auto-scale-lr`` rescales lr from this total.
-num_gpus = 8
-train_dataloader = dict(batch_size=2)
-auto_scale_lr = dict(base_batch_size=16)
-val_dataloader = dict(batch_size=1)
-test_dataloader = val_dataloader
+# Batch: 8 GPUs x 2 images = 16 per step (mmseg's 8xb2 ADE20K configs),
+# set with ``num_gpus`` and ``auto_scale_lr`` in ../_base_/datasets/ade20k.py.
 
 optim_wrapper = dict(
     optimizer=dict(lr=2e-5), paramwise_cfg=dict(layer_decay_rate=0.95))

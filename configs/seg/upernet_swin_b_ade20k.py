@@ -27,13 +27,8 @@ model = dict(
     decode_head=dict(in_channels=[128, 256, 512, 1024], num_classes=150),
     auxiliary_head=dict(in_channels=512, num_classes=150))
 
-# 8 GPUs x 2 images = 16 per step (mmseg's 8xb2 ADE20K configs);
-# ``--auto-scale-lr`` rescales lr from this total.
-num_gpus = 8
-train_dataloader = dict(batch_size=2)
-auto_scale_lr = dict(base_batch_size=16)
-val_dataloader = dict(batch_size=1)
-test_dataloader = val_dataloader
+# Batch: 8 GPUs x 2 images = 16 per step (mmseg's 8xb2 ADE20K configs),
+# set with ``num_gpus`` and ``auto_scale_lr`` in ../_base_/datasets/ade20k.py.
 
 default_scope = 'mmseg'
 custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)

@@ -43,12 +43,10 @@ model = dict(
 # 8 GPUs x 1 image = 8 per step: the released DiversePatch run (its
 # config: "trained on 8 GPUs with 1 images per GPU",
 # data=dict(samples_per_gpu=1)); mmseg's UperNet Cityscapes runs (4xb2)
-# use the same total. ``--auto-scale-lr`` rescales lr from this total.
+# use the same total, so ``auto_scale_lr`` (../_base_/datasets/cityscapes.py,
+# base batch 8) stands.
 num_gpus = 8
 train_dataloader = dict(batch_size=1)
-auto_scale_lr = dict(base_batch_size=8)
-val_dataloader = dict(batch_size=1)
-test_dataloader = val_dataloader
 
 default_scope = 'mmseg'
 custom_imports = dict(imports=['mmvitreg'], allow_failed_imports=False)

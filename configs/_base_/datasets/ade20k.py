@@ -26,6 +26,11 @@ test_pipeline = [
     dict(type='CheckSegAnnotation', num_classes=150),
     dict(type='PackSegInputs')
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# 8 GPUs x 2 images = 16 per step (mmseg's 8xb2 ADE20K configs);
+# ``--auto-scale-lr`` rescales lr from this total. Validation and test: one
+# image per GPU (mmseg's file).
+num_gpus = 8
+train_dataloader = dict(batch_size=2, dataset=dict(pipeline=train_pipeline))
+auto_scale_lr = dict(base_batch_size=16)
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -26,6 +26,12 @@ test_pipeline = [
     dict(type='CheckSegAnnotation', num_classes=19),
     dict(type='PackSegInputs')
 ]
+# 4 GPUs x 2 images = 8 per step: mmseg's UperNet Cityscapes convention
+# (configs/upernet/upernet_r101_4xb2-80k_cityscapes-512x1024.py, 4xb2; 2 per
+# GPU is mmseg's file's batch). ``--auto-scale-lr`` rescales lr from this
+# total. Validation and test: one image per GPU (mmseg's file).
+num_gpus = 4
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+auto_scale_lr = dict(base_batch_size=8)
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
