@@ -4,12 +4,8 @@
 # command pretrains at 192 px and fine-tunes 20 epochs at 224 (drop path
 # 0.45 there): derive that pair from deit3_b_in1k_192.py / _ft224.py.
 # Target (released ViT-L weights, 224 px): 84.9 top-1.
-_base_ = [
-    '../_base_/models/deit3.py',
-    '../_base_/datasets/imagenet_deit3.py',
-    '../_base_/schedules/deit3_in1k_lamb_800e_lr3e-3.py',
-    '../_base_/default_runtime_cls.py',
-]
+# Inherits deit3_b_in1k.py, the same recipe (bases, LAMB lr 3e-3) for ViT-B.
+_base_ = './deit3_b_in1k.py'
 
 model = dict(
     backbone=dict(arch='large', drop_path_rate=0.45),
