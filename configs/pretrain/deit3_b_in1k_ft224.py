@@ -15,9 +15,14 @@
 # checked ``Pretrained`` logs matched / missing keys and fails below 90 %.
 # Point ``pretrained_192`` at your checkpoint (tools/train.py's default
 # work dir for the 192 px run is used here).
+# Schedule: the DeiT III one (../_base_/schedules/deit3_in1k_lamb_800e.py:
+# no weight decay on norms, biases, 1-D parameters, cls token and position
+# embedding; 5 linear warm-up epochs, then cosine to 1e-5) with the
+# fine-tuning command's optimiser, warm-up start and length below.
 _base_ = [
     '../_base_/models/deit3.py',
     'mmpretrain::_base_/datasets/imagenet_bs64_deit3_224.py',
+    '../_base_/schedules/deit3_in1k_lamb_800e.py',
     '../_base_/default_runtime_cls.py',
 ]
 
@@ -63,36 +68,19 @@ train_pipeline = [
 # 8 GPUs x 64 = 512 images per step.
 train_dataloader = dict(batch_size=64, dataset=dict(pipeline=train_pipeline))
 
+# AdamW in place of LAMB (and of its in-optimizer gradient-norm clipping),
+# on the schedule's parameter groups.
 optim_wrapper = dict(
+    _delete_=True,
     optimizer=dict(
         type='AdamW', lr=1e-5, weight_decay=0.1, eps=1e-8, betas=(0.9, 0.999)),
-    paramwise_cfg=dict(
-        norm_decay_mult=0.0,
-        bias_decay_mult=0.0,
-        flat_decay_mult=0.0,
-        custom_keys={
-            '.cls_token': dict(decay_mult=0.0),
-            '.pos_embed': dict(decay_mult=0.0)
-        }),
-)
-
-warmup_epochs = 5
+    paramwise_cfg=_base_.optim_wrapper.paramwise_cfg)
+# The warm-up starts at 1e-6 = lr * 0.1; cosine to 1e-5 (= lr: flat).
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-6 / 1e-5,
-        by_epoch=True,
-        end=warmup_epochs,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        eta_min=1e-5,
-        by_epoch=True,
-        begin=warmup_epochs)
+    dict(_base_.param_scheduler[0], start_factor=1e-6 / 1e-5),
+    _base_.param_scheduler[1],
 ]
-train_cfg = dict(by_epoch=True, max_epochs=20, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
+train_cfg = dict(max_epochs=20)
 auto_scale_lr = dict(base_batch_size=512)
 
 default_scope = 'mmpretrain'
