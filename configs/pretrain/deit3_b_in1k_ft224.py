@@ -20,7 +20,7 @@
 # embedding; 5 linear warm-up epochs, then cosine to 1e-5) with the
 # fine-tuning command's optimiser, warm-up start and length below.
 _base_ = [
-    '../_base_/models/deit3.py',
+    '../_base_/models/deit3_ce.py',  # CE + label smoothing 0.1
     'mmpretrain::_base_/datasets/imagenet_bs64_deit3_224.py',
     '../_base_/schedules/deit3_in1k_lamb_800e.py',
     '../_base_/default_runtime_cls.py',
@@ -30,13 +30,7 @@ pretrained_192 = 'work_dirs/deit3_b_in1k_192/epoch_800.pth'
 
 model = dict(
     backbone=dict(arch='base', img_size=224, drop_path_rate=0.2),
-    head=dict(
-        in_channels=768,
-        loss=dict(
-            _delete_=True,
-            type='LabelSmoothLoss',
-            label_smooth_val=0.1,
-            mode='original')),
+    head=dict(in_channels=768),
     init_cfg=[
         dict(type='TruncNormal', layer='Linear', std=.02),
         dict(type='Constant', layer='LayerNorm', val=1., bias=0.),

@@ -12,7 +12,7 @@
 # Target (README_revenge ImageNet-21k table, ViT-B 224, after the
 # ImageNet-1k fine-tune deit3_b_in21k_ft_in1k.py): 85.7 top-1.
 _base_ = [
-    '../_base_/models/deit3.py',
+    '../_base_/models/deit3_ce.py',  # CE + label smoothing 0.1
     '../_base_/datasets/imagenet21k_deit3.py',
     '../_base_/schedules/deit3_in1k_lamb_800e.py',
     '../_base_/default_runtime_cls.py',
@@ -20,14 +20,7 @@ _base_ = [
 
 model = dict(
     backbone=dict(arch='base', drop_path_rate=0.1),
-    head=dict(
-        num_classes=21842,
-        in_channels=768,
-        loss=dict(
-            _delete_=True,
-            type='LabelSmoothLoss',
-            label_smooth_val=0.1,
-            mode='original')),
+    head=dict(num_classes=21842, in_channels=768),
     train_cfg=dict(augments=[dict(type='CutMix', alpha=1.0)]))
 
 # 32 GPUs x 64 = 2048 images per step.

@@ -11,7 +11,7 @@
 # head is dropped, the 1000-way head starts from scratch); mmvitreg's
 # checked ``Pretrained`` logs matched / missing keys and fails below 90 %.
 _base_ = [
-    '../_base_/models/deit3.py',
+    '../_base_/models/deit3_ce.py',  # CE + label smoothing 0.1
     '../_base_/datasets/imagenet_deit3.py',
     '../_base_/schedules/deit3_in1k_lamb_800e.py',
     '../_base_/default_runtime_cls.py',
@@ -25,13 +25,7 @@ model = dict(
         drop_path_rate=0.15,
         init_cfg=dict(
             type='Pretrained', checkpoint=pretrained_21k, prefix='backbone.')),
-    head=dict(
-        in_channels=768,
-        loss=dict(
-            _delete_=True,
-            type='LabelSmoothLoss',
-            label_smooth_val=0.1,
-            mode='original')),
+    head=dict(in_channels=768),
     train_cfg=dict(augments=[dict(type='CutMix', alpha=1.0)]))
 
 train_pipeline = [
