@@ -82,8 +82,8 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 # tools/demo.py and benchmarks/ablation.py run this config for 15 epochs
-# (train_cfg.max_epochs=15 through --cfg-options: the ablation's
-# Schedule in mmvitreg/experiments/ablation_rows.py, to fit 36 runs in ~90 min).
+# (train_cfg.max_epochs=15 through --cfg-options: the ablation's Schedule
+# in mmvitreg/experiments/ablation_rows.py, to fit 36 runs in ~90 min).
 max_epochs = 25  # as configs/demo/vit_tiny_digits.py
 optim_wrapper = dict(optimizer=dict(lr=2e-2))
 # the recipe's warm-up (start factor 1e-6 / 4e-3, kept at lr 2e-2) and

@@ -74,8 +74,8 @@ test_dataloader = val_dataloader
 # Measured on an idle 2-core machine: 10 epochs at lr 1e-3 reach only 55%
 # top-1; 25 epochs at lr 2e-3 reach ~80% in ~90 s.
 # tools/demo.py and benchmarks/ablation.py run this config for 15 epochs
-# (train_cfg.max_epochs=15 through --cfg-options: the ablation's
-# Schedule in mmvitreg/experiments/ablation_rows.py, to fit 36 runs in ~90 min).
+# (train_cfg.max_epochs=15 through --cfg-options: the ablation's Schedule
+# in mmvitreg/experiments/ablation_rows.py, to fit 36 runs in ~90 min).
 max_epochs = 25
 optim_wrapper = dict(optimizer=dict(lr=2e-3))
 # the recipe's warm-up (start factor 1e-3) and cosine, warm-up 1 epoch
