@@ -31,9 +31,9 @@ import sys
 
 if __package__ in (None, ''):  # run as a script by tools/install.sh
     sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-    from startup_hook import _record_file, _record_row
+    from startup_hook import _record_file, _record_row, site_packages_cli
 else:
-    from .startup_hook import _record_file, _record_row
+    from .startup_hook import _record_file, _record_row, site_packages_cli
 
 #: The checkout's package folder (this file is ``mmvitreg/compat/...``).
 PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -114,19 +114,8 @@ def remove_link(site_packages: str) -> bool:
 
 
 if __name__ == '__main__':
-    import argparse
-    import sysconfig
-    parser = argparse.ArgumentParser(
-        description="Write or remove site-packages/mmvitreg (a redirect to "
-        "the editable checkout and a link to its .mim model zoo) so that "
-        "'mim search mmvitreg' works from any folder",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('action', choices=['install', 'remove'],
-                        help='write the redirect and link, or remove them')
-    parser.add_argument('--site-packages', default=sysconfig.get_path(
-        'purelib'), help="site-packages folder of this Python's venv")
-    args = parser.parse_args()
-    if args.action == 'install':
-        print(f'mim link: {write_link(args.site_packages)}')
-    elif remove_link(args.site_packages):
-        print(f'removed {osp.join(args.site_packages, "mmvitreg")}')
+    site_packages_cli(
+        "Write or remove site-packages/mmvitreg (a redirect to the editable "
+        "checkout and a link to its .mim model zoo) so that 'mim search "
+        "mmvitreg' works from any folder", 'mim link', write_link,
+        remove_link)

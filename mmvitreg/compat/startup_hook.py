@@ -151,19 +151,29 @@ def remove_pth(site_packages: str) -> bool:
     return True
 
 
-if __name__ == '__main__':
+def site_packages_cli(description: str, what: str, write, remove,
+                      argv=None) -> None:
+    """``install``/``remove`` command line of a site-packages writer
+    (``write(site_packages) -> path``, ``remove(site_packages) -> bool``);
+    used by this file and :mod:`.mim_link` as ``tools/install.sh`` runs
+    them."""
     import argparse
     import sysconfig
     parser = argparse.ArgumentParser(
-        description='Write or remove the interpreter-start hook that '
-        'installs the mmcv.ops stand-in',
+        description=description,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('action', choices=['install', 'remove'],
-                        help='write the .pth file, or remove it')
+                        help=f'write the {what}, or remove it')
     parser.add_argument('--site-packages', default=sysconfig.get_path(
         'purelib'), help="site-packages folder of this Python's venv")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.action == 'install':
-        print(f'startup hook: {write_pth(args.site_packages)}')
-    elif remove_pth(args.site_packages):
-        print(f'removed {osp.join(args.site_packages, PTH_NAME)}')
+        print(f'{what}: {write(args.site_packages)}')
+    elif remove(args.site_packages):
+        print(f'removed the {what} from {args.site_packages}')
+
+
+if __name__ == '__main__':
+    site_packages_cli('Write or remove the interpreter-start hook that '
+                      'installs the mmcv.ops stand-in', 'startup hook .pth',
+                      write_pth, remove_pth)
