@@ -30,13 +30,20 @@ from mmvitreg.experiments.ablation import (  # noqa: E402
     run_ablation,
 )
 from mmvitreg.experiments.ablation_report import write_report  # noqa: E402
-from mmvitreg.experiments.ablation_rows import ROWS, Schedule, check_rows  # noqa: E402
+from mmvitreg.experiments.ablation_rows import (  # noqa: E402
+    DEFAULT_ROWS,
+    ROWS,
+    Schedule,
+    check_rows,
+)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--rows', default=','.join(ROWS),
-                        help=f'comma-separated rows among {list(ROWS)}')
+    parser.add_argument('--rows', default=','.join(DEFAULT_ROWS),
+                        help='comma-separated rows among '
+                        f'{list(ROWS)} (default: all but the *_24blocks '
+                        'depth study)')
     parser.add_argument('--seeds', default='0,1,2',
                         help='comma-separated seeds (default 0,1,2)')
     parser.add_argument('--jobs', type=int,

@@ -65,8 +65,10 @@ def import_runs(report: str, rows: Sequence[AblationRow],
         if row is None or load_result(work_dir, *key) is not None:
             continue
         for field, value in (('config', row.config),
-                             ('options', list(row.options))):
-            if record.get(field) != value:
+                             ('options', list(row.options)),
+                             ('transfer_options',
+                              list(row.transfer_options))):
+            if record.get(field, []) != value:
                 raise ValueError(
                     f'{report}: runs[{key[0]} seed {key[1]}].{field} is '
                     f'{record.get(field)!r}, this ablation\'s is {value!r}')
@@ -109,12 +111,13 @@ class Annotators:
 
 def transfer(config: str, checkpoint: str, work_dir: str,
              schedule: Schedule, seed: int, env: dict,
-             quiet: bool = True) -> dict:
-    """Fine-tune the UperNet ``config`` from the pretrained ``checkpoint``
-    and test it; returns the test metrics (``mIoU``, ...)."""
+             quiet: bool = True, extra: Sequence[str] = ()) -> dict:
+    """Fine-tune the UperNet ``config`` (plus ``extra`` options) from the
+    pretrained ``checkpoint`` and test it; returns the test metrics
+    (``mIoU``, ...)."""
     options = schedule.transfer_options() + [
         f'randomness.seed={seed}',
-        f'model.backbone.init_cfg.checkpoint={checkpoint}']
+        f'model.backbone.init_cfg.checkpoint={checkpoint}', *extra]
     return tool_runs.train_and_test(config, work_dir, options, env, quiet)[1]
 
 
@@ -129,6 +132,8 @@ def run_one(row: AblationRow, seed: int, work_dir: str, schedule: Schedule,
     record = dict(row=row.name, seed=seed, config=row.config,
                   options=list(row.options), commit=tool_runs.git_commit(),
                   machine=machine())
+    if row.transfer_options:
+        record['transfer_options'] = list(row.transfer_options)
     if row.annotator:
         store, record['annotator_top1'] = annotators.store(seed)
         options.append(tool_runs.store_option(store))
@@ -145,7 +150,7 @@ def run_one(row: AblationRow, seed: int, work_dir: str, schedule: Schedule,
     record['patch_sim'] = curves[row.name]
     if row.transfer:
         seg = transfer(row.transfer, ckpt, osp.join(wd, 'ade'), schedule,
-                       seed, env)
+                       seed, env, extra=row.transfer_options)
         record.update(transfer_config=row.transfer, ade_miou=seg.get('mIoU'))
     record['seconds'] = round(time.time() - start, 1)
     with open(osp.join(wd, 'result.json'), 'w') as f:

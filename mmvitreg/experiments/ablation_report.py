@@ -245,6 +245,7 @@ def write_report(records: Sequence[dict], seeds: Sequence[int],
         f.write(text)
     rows = {n: dict(config=ROWS[n].config, options=list(ROWS[n].options),
                     control=ROWS[n].control, transfer=ROWS[n].transfer,
+                    transfer_options=list(ROWS[n].transfer_options),
                     note=ROWS[n].note) for n in table}
     with open(osp.join(out_dir, 'results.json'), 'w') as f:
         json.dump(dict(commit=runs_commit(records),

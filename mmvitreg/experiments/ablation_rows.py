@@ -6,7 +6,9 @@ and adds one piece, or ``--cfg-options`` on the control's config). Every
 row runs the same shortened schedule (``Schedule``) for every seed; seeds
 change the data order and the initialisation (``randomness.seed``).
 Adding a row is one line in ``ROWS``; ``ablation`` runs them and
-``ablation_report`` summarises them.
+``ablation_report`` summarises them. The depth rows (``*_24blocks``: the
+same recipes at 24 blocks instead of 12, the papers' deep setting) cost
+about twice as much and are not in the default ``--rows``.
 """
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -21,6 +23,23 @@ DEIT3_CE = DEMO + 'deit3_tiny_digits_ce.py'
 ANNOTATOR = DEMO + 'resnet_tiny_digits_annotator.py'
 ADE_VIT = DEMO + 'upernet_vit_tiny_digits_ade20k.py'
 ADE_DEIT3 = DEMO + 'upernet_deit3_tiny_digits_ade20k.py'
+
+
+DEPTH = 24  # the depth rows' blocks; the demo ViT has 12
+
+
+def depth_options(blocks: int) -> Tuple[str, ...]:
+    """``--cfg-options`` giving the demo ViT ``blocks`` blocks."""
+    return (f'model.backbone.arch.num_layers={blocks}', )
+
+
+def transfer_depth_options(blocks: int) -> Tuple[str, ...]:
+    """The UperNet transfer of a ``blocks``-block backbone: same depth, and
+    the neck reads the last block of each quarter, as the 12-block demo
+    config's ``out_indices=(2, 5, 8, 11)`` does."""
+    quarter = blocks // 4
+    taps = ','.join(str(quarter * (i + 1) - 1) for i in range(4))
+    return depth_options(blocks) + (f'model.backbone.out_indices=[{taps}]', )
 
 
 def diverse_loss(key: str, loss_type: str, weight: float) -> Tuple[str, ...]:
@@ -42,6 +61,8 @@ class AblationRow:
     options: Tuple[str, ...] = ()
     transfer: Optional[str] = None  # ADE-layout UperNet config
     annotator: bool = False  # needs the seed's token-label store
+    transfer_options: Tuple[str, ...] = ()  # --cfg-options of the transfer
+    optional: bool = False  # not in the default --rows
 
 
 ROWS: Dict[str, AblationRow] = {row.name: row for row in [
@@ -81,7 +102,26 @@ ROWS: Dict[str, AblationRow] = {row.name: row for row in [
     AblationRow('deit3', DEIT3, 'deit3_ce',
                 'DeiT III recipe (BCE) over its CE control',
                 transfer=ADE_DEIT3),
+    # the depth study: each deep row's control is its 12-block twin's
+    # control at 24 blocks, except the deep baseline's (the 12-block one)
+    AblationRow('baseline_24blocks', VIT, 'baseline',
+                f'baseline at {DEPTH} blocks instead of 12',
+                depth_options(DEPTH), transfer=ADE_VIT,
+                transfer_options=transfer_depth_options(DEPTH),
+                optional=True),
+    AblationRow('patch_mixing_24blocks', PATCHMIX, 'baseline_24blocks',
+                f'+ PatchMixing augment, no loss ({DEPTH} blocks)',
+                depth_options(DEPTH), transfer=ADE_VIT,
+                transfer_options=transfer_depth_options(DEPTH),
+                optional=True),
+    AblationRow('diverse_24blocks', DIVERSE, 'patch_mixing_24blocks',
+                f'+ cosine 0.1, contrastive 1.0, mixing 1.0 over the '
+                f'PatchMixing control ({DEPTH} blocks)',
+                depth_options(DEPTH), transfer=ADE_VIT,
+                transfer_options=transfer_depth_options(DEPTH),
+                optional=True),
 ]}
+DEFAULT_ROWS: List[str] = [n for n, r in ROWS.items() if not r.optional]
 
 
 WARMUP_ITERS = 30  # the demo UperNet configs' linear warm-up
