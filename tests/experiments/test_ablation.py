@@ -1,12 +1,14 @@
 """The ablation's machinery: controls that differ in exactly one thing, the
 paired interval on hand-computed numbers, and a two-row, one-seed run of
 ``benchmarks/ablation.py`` end to end (resumed without repeating a run)."""
+import argparse
+import importlib.util
 import json
 import math
 
 import pytest
 from config_flatten import flatten
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from tool_runner import ROOT, run_tool
 
 from mmvitreg.experiments.ablation_rows import ROWS, Schedule
@@ -31,7 +33,26 @@ NAMED_CHANGE = {
                        'train_pipeline'},
     'token_labeling_no_mixtoken': {'model.mix_token'},
     'deit3': {'model.head.loss'},
+    # the depth study: 24 blocks instead of 12, then the 12-block rows'
+    # changes at 24 blocks
+    'baseline_24blocks': {'model.backbone.arch.num_layers'},
+    'patch_mixing_24blocks': {'model.type', 'model.train_cfg.augments'},
+    'diverse_24blocks': {'model.cosine_loss', 'model.contrastive_loss',
+                         'model.mixing_loss', 'model.first_layer'},
 }
+#: the depth rows' transfer, by hand: 24 blocks, the neck reading blocks
+#: 6, 12, 18, 24 (0-based 5, 11, 17, 23)
+DEPTH_TRANSFER = {'model.backbone.arch.num_layers': (12, 24),
+                  'model.backbone.out_indices': ([2, 5, 8, 11],
+                                                 [5, 11, 17, 23])}
+
+
+def parsed_options(options):
+    """``--cfg-options`` as tools/train.py parses them (mmengine's
+    DictAction: numbers and lists become values)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(['--cfg-options', *options]).cfg_options
 
 
 def resolved(name):
@@ -54,6 +75,33 @@ def test_row_differs_from_its_control_in_what_it_names(name):
         assert hits, f'{name}: {key} changed but is not what the row names'
         touched.update(hits)
     assert touched == NAMED_CHANGE[name]
+
+
+@pytest.mark.parametrize('name', ['baseline_24blocks',
+                                  'patch_mixing_24blocks',
+                                  'diverse_24blocks'])
+def test_depth_rows_pretrain_and_transfer_24_blocks(name):
+    row = ROWS[name]
+    assert parsed_options(row.options) == {
+        'model.backbone.arch.num_layers': 24}
+    cfg = Config.fromfile(f'{ROOT}/{row.transfer}')
+    plain = flatten(cfg.to_dict())
+    cfg.merge_from_dict(parsed_options(row.transfer_options))
+    deep = flatten(cfg.to_dict())
+    changed = {k: (plain.get(k), deep.get(k)) for k in set(plain) | set(deep)
+               if plain.get(k) != deep.get(k)}
+    assert {k: (list(a) if isinstance(a, tuple) else a, b)
+            for k, (a, b) in changed.items()} == DEPTH_TRANSFER
+
+
+def test_depth_rows_are_not_in_the_default_rows():
+    spec = importlib.util.spec_from_file_location(
+        'ablation_cli', f'{ROOT}/benchmarks/ablation.py')
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    default = cli.parse_args([]).rows.split(',')
+    assert set(ROWS) - set(default) == {
+        'baseline_24blocks', 'patch_mixing_24blocks', 'diverse_24blocks'}
 
 
 def test_every_row_with_a_control_is_checked():

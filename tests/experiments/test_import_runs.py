@@ -75,6 +75,24 @@ def test_other_options_are_refused_naming_the_run_and_key(tmp_path):
                     Schedule())
 
 
+def test_a_depth_run_without_its_transfer_depth_is_refused(tmp_path):
+    # a 24-block run whose record lacks the transfer's depth options would
+    # stand for a transfer that did not load the 24-block checkpoint
+    report = write_report(tmp_path, [record('baseline_24blocks', 0, 40.0)])
+    match = (r'results\.json: runs\[baseline_24blocks seed 0\]'
+             r'\.transfer_options is None')
+    with pytest.raises(ValueError, match=match):
+        import_runs(report, [ROWS['baseline_24blocks']], [0],
+                    str(tmp_path / 'w'), Schedule())
+    good = record('baseline_24blocks', 0, 40.0, transfer_options=[
+        'model.backbone.arch.num_layers=24',
+        'model.backbone.out_indices=[5,11,17,23]'])
+    report = write_report(tmp_path, [good])
+    assert import_runs(report, [ROWS['baseline_24blocks']], [0],
+                       str(tmp_path / 'w'), Schedule()) == [
+                           ('baseline_24blocks', 0)]
+
+
 def test_not_a_report_is_named(tmp_path):
     path = tmp_path / 'other.json'
     path.write_text('{"rows": {}}')
