@@ -57,8 +57,12 @@ def summary(records: Sequence[dict]) -> Dict[str, dict]:
 def stability(records: Sequence[dict], row: str,
               control: Optional[str]) -> dict:
     """The row's top-1 seed sd over its control's (seeds both ran; F
-    interval) and the epoch its training loss leaves ln(10) (runs that
-    recorded it)."""
+    interval), the epoch its training loss leaves ln(10) (runs that
+    recorded it) and that epoch's difference to the control's, paired by
+    seed over the seeds where both left (t interval; a seed that never
+    left has no epoch to pair, so it drops out: for a row that leaves
+    earlier, dropping the control's never-left seeds shrinks the
+    difference)."""
     out = {}
     if control is not None:
         mine, theirs = by_seed(records, row, 'top1'), by_seed(
@@ -73,15 +77,29 @@ def stability(records: Sequence[dict], row: str,
         e = epoch_spread(epochs)
         out['plateau_exit_epoch'] = dict(mean=e.mean, low=e.low,
                                          high=e.high, n=e.n, never=e.never)
+    if control is not None and epochs:
+        d = paired_difference(exit_epochs(records, row),
+                              exit_epochs(records, control))
+        if d is not None:
+            out['plateau_exit_diff'] = dict(
+                mean=d.mean, low=d.low, high=d.high, n=d.n,
+                excludes_zero=d.excludes_zero)
     return out
+
+
+def exit_epochs(records: Sequence[dict], row: str) -> Dict[int, float]:
+    """Seed -> the epoch the row's training loss left ln(10), for the
+    seeds that left."""
+    return {r['seed']: float(r['plateau_exit_epoch']) for r in records
+            if r['row'] == row and r.get('plateau_exit_epoch') is not None}
 
 
 def stability_lines(table: Dict[str, dict]) -> List[str]:
     """Markdown table: top-1 sd ratio to the control [95% F interval]
     and the epoch the training loss leaves ln(10)."""
     lines = ['| row | control | top-1 sd / control sd [95% F] | '
-             'training loss leaves ln(10) at epoch: mean (range) |',
-             '|---|---|---|---|']
+             'training loss leaves ln(10) at epoch: mean (range) | '
+             'Δ that epoch [95% t] |', '|---|---|---|---|---|']
     for name, entry in table.items():
         st = entry.get('stability', {})
         r = st.get('top1_sd_ratio')
@@ -100,8 +118,18 @@ def stability_lines(table: Dict[str, dict]) -> List[str]:
             if e['never']:
                 epoch += f', {e["never"]} never left'
         lines.append(f'| {name} | {entry["control"] or "-"} | {ratio} | '
-                     f'{epoch} |')
+                     f'{epoch} | {exit_diff_cell(st)} |')
     return lines
+
+
+def exit_diff_cell(stability_entry: dict) -> str:
+    d = stability_entry.get('plateau_exit_diff')
+    if d is None:
+        return ''
+    if d['low'] is None:
+        return f'{d["mean"]:+.1f} (n={d["n"]})'
+    return (f'{d["mean"]:+.1f} [{d["low"]:+.1f}, {d["high"]:+.1f}] '
+            f'(n={d["n"]})' + (' *' if d['excludes_zero'] else ''))
 
 
 def cell(item: Optional[dict], digits: int) -> str:
@@ -151,7 +179,9 @@ def markdown(table: Dict[str, dict], seeds: Sequence[int],
         "training loss leaves ln(10): the first epoch whose mean logged "
         'loss is below ln(10) - 0.1, read from each run\'s own mmengine log '
         '(mean and range over the seeds that left; - where the runs '
-        'predate the record).', '', *stability_lines(table), '',
+        'predate the record); its difference to the control, paired by '
+        'seed over the seeds where both left, with its 95% t interval (* '
+        'excludes 0).', '', *stability_lines(table), '',
         *notes, ''])
 
 

@@ -78,10 +78,17 @@ def test_report_row_by_hand():
     assert st['top1_sd_ratio']['ratio'] == pytest.approx(0.5)
     assert st['plateau_exit_epoch'] == dict(mean=3.0, low=2, high=5, n=3,
                                             never=0)
+    # exit epochs paired over seeds 1 and 2 (the baseline never left on
+    # seed 0): 2 - 9 = -7 and 5 - 3 = +2, mean -2.5, sd 9 / sqrt(2); the
+    # t(1) 97.5% point is 12.7062, so the half width is 12.7062 * 4.5
+    d = st['plateau_exit_diff']
+    assert (d['mean'], d['n'], d['excludes_zero']) == (-2.5, 2, False)
+    assert d['low'] == pytest.approx(-2.5 - 12.7062 * 4.5, abs=1e-3)
+    assert d['high'] == pytest.approx(-2.5 + 12.7062 * 4.5, abs=1e-3)
     text = markdown(table, [0, 1, 2], Schedule())
     assert '| contrastive | baseline | 0.50 [0.08, 3.12] (n=3) | ' \
-        '3.0 (2-5), n=3 |' in text
-    assert '| baseline | - |  | 6.0 (3-9), n=3, 1 never left |' in text
+        '3.0 (2-5), n=3 | -2.5 [-59.7, +54.7] (n=2) |' in text
+    assert '| baseline | - |  | 6.0 (3-9), n=3, 1 never left |  |' in text
 
 
 def test_training_log_is_read_from_mmengines_own_logs(tmp_path):
