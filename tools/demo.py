@@ -49,9 +49,10 @@ ROWS = ('baseline', 'patch_mixing', 'diverse', 'token_labeling', 'deit3')
 TRANSFER = ('baseline', 'patch_mixing', 'diverse', 'token_labeling')
 QUICK = Schedule(epochs=2, seg_iters=31)
 #: committed ablation reports the self-check compares against (per row, the
-#: one with the most seeds)
+#: one with the most seeds; the depth report serves the *_24blocks rows)
 REFERENCES = ('benchmarks/results/ablation_seeds/results.json',
-              'benchmarks/results/ablation/results.json')
+              'benchmarks/results/ablation/results.json',
+              'benchmarks/results/ablation_depth/results.json')
 CITYSCAPES = 'configs/demo/upernet_vit_tiny_digits_cityscapes.py'
 
 
