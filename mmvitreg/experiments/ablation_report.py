@@ -78,20 +78,14 @@ def stability(records: Sequence[dict], row: str,
         out['plateau_exit_epoch'] = dict(mean=e.mean, low=e.low,
                                          high=e.high, n=e.n, never=e.never)
     if control is not None and epochs:
-        d = paired_difference(exit_epochs(records, row),
-                              exit_epochs(records, control))
+        d = paired_difference(by_seed(records, row, 'plateau_exit_epoch'),
+                              by_seed(records, control,
+                                      'plateau_exit_epoch'))
         if d is not None:
             out['plateau_exit_diff'] = dict(
                 mean=d.mean, low=d.low, high=d.high, n=d.n,
                 excludes_zero=d.excludes_zero)
     return out
-
-
-def exit_epochs(records: Sequence[dict], row: str) -> Dict[int, float]:
-    """Seed -> the epoch the row's training loss left ln(10), for the
-    seeds that left."""
-    return {r['seed']: float(r['plateau_exit_epoch']) for r in records
-            if r['row'] == row and r.get('plateau_exit_epoch') is not None}
 
 
 def stability_lines(table: Dict[str, dict]) -> List[str]:

@@ -8,9 +8,9 @@ change the data order and the initialisation (``randomness.seed``).
 Adding a row is one line in ``ROWS``; ``ablation`` runs them and
 ``ablation_report`` summarises them. The depth rows (``*_24blocks``: the
 same recipes at 24 blocks instead of 12, the papers' deep setting) cost
-about twice as much and are not in the default ``--rows``.
+about 1.3x as much per run and are not in the default ``--rows``.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 DEMO = 'configs/demo/'
@@ -102,25 +102,30 @@ ROWS: Dict[str, AblationRow] = {row.name: row for row in [
     AblationRow('deit3', DEIT3, 'deit3_ce',
                 'DeiT III recipe (BCE) over its CE control',
                 transfer=ADE_DEIT3),
-    # the depth study: each deep row's control is its 12-block twin's
-    # control at 24 blocks, except the deep baseline's (the 12-block one)
-    AblationRow('baseline_24blocks', VIT, 'baseline',
-                f'baseline at {DEPTH} blocks instead of 12',
-                depth_options(DEPTH), transfer=ADE_VIT,
-                transfer_options=transfer_depth_options(DEPTH),
-                optional=True),
-    AblationRow('patch_mixing_24blocks', PATCHMIX, 'baseline_24blocks',
-                f'+ PatchMixing augment, no loss ({DEPTH} blocks)',
-                depth_options(DEPTH), transfer=ADE_VIT,
-                transfer_options=transfer_depth_options(DEPTH),
-                optional=True),
-    AblationRow('diverse_24blocks', DIVERSE, 'patch_mixing_24blocks',
-                f'+ cosine 0.1, contrastive 1.0, mixing 1.0 over the '
-                f'PatchMixing control ({DEPTH} blocks)',
-                depth_options(DEPTH), transfer=ADE_VIT,
-                transfer_options=transfer_depth_options(DEPTH),
-                optional=True),
 ]}
+
+
+def deeper(row: AblationRow, control: str, note: str,
+           blocks: int = DEPTH) -> AblationRow:
+    """``row`` at ``blocks`` blocks (pretraining and transfer), named
+    ``<row>_<blocks>blocks``, against ``control``; optional."""
+    return replace(row, name=f'{row.name}_{blocks}blocks', control=control,
+                   note=note, options=row.options + depth_options(blocks),
+                   transfer_options=transfer_depth_options(blocks),
+                   optional=True)
+
+
+# the depth study: each deep row's control is its 12-block twin's control
+# at 24 blocks, except the deep baseline's (the 12-block one)
+ROWS.update({row.name: row for row in [
+    deeper(ROWS['baseline'], 'baseline',
+           f'baseline at {DEPTH} blocks instead of 12'),
+    deeper(ROWS['patch_mixing'], f'baseline_{DEPTH}blocks',
+           f'+ PatchMixing augment, no loss ({DEPTH} blocks)'),
+    deeper(ROWS['diverse'], f'patch_mixing_{DEPTH}blocks',
+           '+ cosine 0.1, contrastive 1.0, mixing 1.0 over the '
+           f'PatchMixing control ({DEPTH} blocks)'),
+]})
 DEFAULT_ROWS: List[str] = [n for n, r in ROWS.items() if not r.optional]
 
 
